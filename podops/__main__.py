@@ -1,0 +1,5 @@
+"""``python -m podops``."""
+
+from podops.cli import main
+
+main()

@@ -1,0 +1,149 @@
+"""The build: load → validate → probe → render in memory → write atomically.
+
+The core never imports click; the CLI calls :func:`check` and :func:`build` and prints what
+they return or raise.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from podops import feed, output, site, urls
+from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
+from podops.inventory import probe_production
+from podops.model import Episode, Production, Release, Show
+from podops.production import load_production
+from podops.store import Store
+
+
+@dataclass
+class Report:
+    """What a build did, for the one-line summary."""
+
+    shows: int = 0
+    published: int = 0
+    scheduled: list[str] = field(default_factory=list)
+    drafts: int = 0
+    archived: int = 0
+    size: int = 0
+    seconds: float = 0.0
+    feeds: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    files: dict[str, int] = field(default_factory=dict)
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+
+def source_date_epoch(environ: dict[str, str] | None = None) -> datetime | None:
+    """SOURCE_DATE_EPOCH as an aware datetime (reproducible-builds.org), or None when unset."""
+    value = (environ if environ is not None else os.environ).get("SOURCE_DATE_EPOCH")
+    if value is None or value == "":
+        return None
+    if not value.strip().isdigit():
+        raise PodopsError(f"invalid SOURCE_DATE_EPOCH {value!r}: must be a non-negative whole number of seconds")
+    return datetime.fromtimestamp(int(value), tz=timezone.utc)
+
+
+def check(root: Path, probe: bool = True) -> tuple[Production, list[Diagnostic]]:
+    """Validate a production (and probe its media) without writing anything; return warnings."""
+    production = load_production(root)
+    problems = Problems()
+    problems.extend(getattr(production, "warnings", []))
+    if probe:
+        store = Store(production.root, writable=False)
+        try:
+            problems.extend(probe_production(production, store, workers=1))
+        finally:
+            store.close()
+    problems.raise_if_errors()
+    return production, problems.warnings
+
+
+def _order(show: Show, episodes: list[Episode]) -> list[Episode]:
+    """Newest first; serial shows in season and episode order (Apple's itunes:type)."""
+    if show.type == "serial":
+        return sorted(episodes, key=lambda e: (e.season or 0, e.number or 0, e.date or datetime.min, e.guid))
+    return sorted(episodes, key=lambda e: (e.date.timestamp() if e.date else 0, e.guid), reverse=True)
+
+
+def release(show: Show, now: datetime, drafts: bool, base_url: str, report: Report) -> Release:
+    """Choose what a show publishes now: no archived episodes, drafts only on request, none scheduled."""
+    visible: list[Episode] = []
+    scheduled: list[Episode] = []
+    for episode in show.episodes:
+        if episode.status == "archived":
+            report.archived += 1
+        elif episode.status == "draft" and not drafts:
+            report.drafts += 1
+        elif episode.date and episode.date > now:
+            scheduled.append(episode)
+            report.scheduled.append(f"{show.name}/{episode.name} ({episode.date:%Y-%m-%d %H:%M} UTC)")
+        else:
+            visible.append(episode)
+    feed_url = urls.absolute(base_url, urls.feed_path(show))
+    return Release(show, _order(show, visible), base_url, feed_url, scheduled)
+
+
+def _base_url(show: Show, override: str | None, problems: Problems) -> str:
+    base = override or show.base_url
+    if not base:
+        line, column = show.mark("site")
+        problems.add(show.display, line, column, "site.baseUrl",
+                     "is required to write absolute feed and enclosure URLs (or pass --base-url)")
+        return "http://localhost/"
+    return base if base.endswith("/") else base + "/"
+
+
+def plan_site(production: Production, releases: list[Release], templates: Path | None,
+              source_date: datetime | None) -> output.Plan:
+    """Render every file of the site in memory."""
+    plan = output.Plan()
+    for item in releases:
+        show = item.show
+        plan.add(urls.feed_path(show), feed.render_feed(show, item.episodes, item.base_url, source_date))
+        if show.image and show.image.path:
+            plan.link(urls.asset_path(show, show.image), show.image.path)
+        for episode in item.episodes:
+            if episode.chapters:
+                plan.add(urls.chapters_path(show, episode), feed.chapters_json(show, episode))
+            for asset in (episode.enclosure, episode.image, *episode.transcripts):
+                if asset is not None and asset.path is not None:
+                    plan.link(urls.asset_path(show, asset), asset.path)
+    site.render_site(releases, plan, templates)
+    return plan
+
+
+def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = False,
+          now: datetime | None = None, workers: int | None = None) -> Report:
+    """Build ``root`` into ``out``; on any error raise and leave ``out`` exactly as it was."""
+    started = time.perf_counter()
+    source_date = source_date_epoch()
+    now = now or source_date or datetime.now(timezone.utc)  # only decides what is scheduled
+    production = load_production(root)
+    output.check_output(out, production.root)
+    problems = Problems()
+    problems.extend(getattr(production, "warnings", []))
+    store = Store(production.root)
+    try:
+        problems.extend(probe_production(production, store, workers))
+        report = Report(cache_hits=store.hits, cache_misses=store.misses)
+    finally:
+        store.close()
+    report.shows = len(production.shows)
+    releases = [release(show, now, drafts, _base_url(show, base_url, problems), report)
+                for show in production.shows]
+    problems.raise_if_errors(ResourceError)
+    report.warnings = problems.warnings
+    templates = production.root / "templates"
+    plan = plan_site(production, releases, templates if templates.is_dir() else None, source_date)
+    with output.lock(out):
+        report.files = output.commit(plan, out)
+    report.published = sum(len(r.episodes) for r in releases)
+    report.feeds = [str(out / urls.feed_path(r.show)) for r in releases]
+    report.size = plan.size()
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,154 @@
+"""The ``podops`` command: parses options, calls the core, prints diagnostics. No logic here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from podops import __version__, scaffold
+from podops.errors import Diagnostic, PodopsError, to_json
+
+FORMATS = click.Choice(["text", "json"])
+
+
+def _emit(diagnostics: Iterable[Diagnostic], fmt: str, root: Path | None) -> None:
+    """Print diagnostics to stderr (text) or stdout (json); GitHub annotations when in Actions."""
+    diagnostics = list(diagnostics)
+    if fmt == "json":
+        click.echo(to_json(diagnostics))
+    else:
+        for diagnostic in diagnostics:
+            click.echo(str(diagnostic), err=True)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for diagnostic in diagnostics:
+            path = diagnostic.path
+            if root is not None and path and path != ".":
+                try:
+                    path = os.path.relpath(root / path)
+                except ValueError:
+                    pass
+            click.echo(diagnostic.github(path))
+
+
+def _run(action: Callable[[], Any], fmt: str = "text", root: Path | None = None) -> Any:
+    """Run a core call; turn PodopsError into diagnostics and exit 1, never a traceback."""
+    try:
+        return action()
+    except PodopsError as exc:
+        _emit(exc.diagnostics, fmt, root)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="podops")
+def main() -> None:
+    """Build podcast feeds and a website from PodOps YAML resources."""
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=FORMATS, default="text", help="Diagnostics as text or JSON.")
+@click.option("--no-media", is_flag=True, help="Skip probing MP3s and artwork.")
+def validate(directory: Path, fmt: str, no_media: bool) -> None:
+    """Check every resource (and its media) and write nothing."""
+    from podops.build import check
+
+    production, warnings = _run(lambda: check(directory, probe=not no_media), fmt, directory)
+    _emit(warnings, fmt, directory) if warnings else None
+    episodes = sum(len(s.episodes) for s in production.shows)
+    if fmt == "json" and not warnings:
+        click.echo("[]")
+    if fmt == "text":
+        click.echo(f"ok: {len(production.shows)} show(s), {episodes} episode(s), no errors", err=True)
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", default="public", show_default=True,
+              type=click.Path(path_type=Path), help="Folder to write the site into.")
+@click.option("--base-url", help="Public URL of the output folder (else the show's site.baseUrl).")
+@click.option("--drafts", is_flag=True, help="Include draft episodes (for local preview only).")
+@click.option("--format", "fmt", type=FORMATS, default="text", help="Diagnostics as text or JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Explain what was rebuilt and why.")
+def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: str, quiet: bool,
+          verbose: bool) -> None:
+    """Build feeds, pages and media into an output folder, atomically."""
+    from podops.build import build as run_build
+    from podops.validate import check_url
+
+    if base_url and check_url(base_url):
+        raise click.BadParameter(check_url(base_url) or "", param_hint="--base-url")
+    report = _run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts), fmt, directory)
+    if report.warnings:
+        _emit(report.warnings, fmt, directory)
+    if quiet:
+        return
+    for line in report.scheduled:
+        click.echo(f"scheduled: {line}", err=True)
+    if verbose:
+        files = report.files
+        click.echo(f"files: {files.get('written', 0)} written, {files.get('unchanged', 0)} unchanged, "
+                   f"{files.get('linked', 0)} media linked; probe cache {report.cache_hits} hits, "
+                   f"{report.cache_misses} misses", err=True)
+    for feed in report.feeds:
+        click.echo(f"feed: {feed}", err=True)
+    click.echo(
+        f"built {report.shows} show(s): {report.published} episode(s) published, "
+        f"{len(report.scheduled)} scheduled, {report.drafts} draft(s) skipped, "
+        f"{report.size / 1e6:.1f} MB in {out} ({report.seconds:.2f} s)", err=True)
+
+
+@main.command()
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to a file instead of standard output.")
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of show and episode resources (for editors)."""
+    from podops.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out:
+        out.write_text(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.group()
+def new() -> None:
+    """Write a new resource with a fresh GUID."""
+
+
+@new.command("show")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", required=True, help="URL segment: 8–44 of a-z 0-9 - _.")
+@click.option("--title", required=True, help="Show title.")
+@click.option("--email", default="owner@example.com", show_default=True, help="Owner e-mail.")
+def new_show(directory: Path, name: str, title: str, email: str) -> None:
+    """Write show-<guid>.yaml."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = _run(lambda: scaffold.new_show(directory, name, title, email))
+    click.echo(str(path))
+
+
+@new.command("episode")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", required=True, help="URL segment: 8–44 of a-z 0-9 - _.")
+@click.option("--title", required=True, help="Episode title.")
+@click.option("--audio", help="Path of the MP3, relative to the production.")
+def new_episode(directory: Path, name: str, title: str, audio: str | None) -> None:
+    """Write episodes/episode-<guid>.yaml (a draft) for the production's show."""
+    path = _run(lambda: scaffold.new_episode(directory, name, title, audio))
+    click.echo(str(path))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

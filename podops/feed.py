@@ -1,0 +1,237 @@
+"""RSS 2.0 feeds for Apple Podcasts, Spotify and Podcasting 2.0 apps (the only module that imports feedgen).
+
+feedgen writes the RSS core. Its own podcast extension only knows ``itunes:explicit`` as
+yes/no/clean and silently drops some images (``security.md`` §7), so the ``itunes:`` and
+``podcast:`` elements come from :class:`PodcastExtension`, a feedgen extension that writes what
+Apple's tag reference and podcastindex.org/namespace/1.0 specify.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from podops import markup, urls
+from podops.model import Episode, Show
+
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST = "https://podcastindex.org/namespace/1.0"
+# podcast:guid is a UUIDv5 of the feed URL without scheme and trailing slashes (docs/tags/guid.md).
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+MAX_DESCRIPTION_BYTES = 4000  # Apple: channel and item <description> ≤ 4,000 bytes
+GENERATOR = "podops"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass
+class Element:
+    """One namespaced element to append: tag with prefix, attributes, text, children."""
+
+    tag: str
+    text: str | None = None
+    attrib: dict[str, str] = field(default_factory=dict)
+    children: list[Element] = field(default_factory=list)
+
+    def build(self, parent: Any) -> None:
+        """Append this element to an lxml parent."""
+        prefix, _, name = self.tag.partition(":")
+        uri = {"itunes": ITUNES, "podcast": PODCAST}[prefix]
+        node = etree.SubElement(parent, f"{{{uri}}}{name}", self.attrib)
+        node.text = self.text
+        for child in self.children:
+            child.build(node)
+
+
+class PodcastExtension(BaseExtension):  # type: ignore[misc]
+    """feedgen extension writing channel-level ``itunes:`` and ``podcast:`` elements."""
+
+    def __init__(self) -> None:
+        self.elements: list[Element] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"itunes": ITUNES, "podcast": PODCAST}
+
+    def extend_rss(self, feed: Any) -> Any:
+        channel = feed[0]
+        for element in self.elements:
+            element.build(channel)
+        return feed
+
+
+class PodcastEntryExtension(BaseEntryExtension):  # type: ignore[misc]
+    """feedgen extension writing item-level ``itunes:`` and ``podcast:`` elements."""
+
+    def __init__(self) -> None:
+        self.elements: list[Element] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"itunes": ITUNES, "podcast": PODCAST}
+
+    def extend_rss(self, entry: Any) -> Any:
+        for element in self.elements:
+            element.build(entry)
+        return entry
+
+
+def podcast_guid(feed_url: str) -> str:
+    """Derive podcast:guid from the feed URL, as the namespace specifies."""
+    seed = feed_url.split("://", 1)[-1].rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, seed))
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _persons(persons: list[Any]) -> list[Element]:
+    out = []
+    for person in persons:
+        attrib = {k: v for k, v in (("role", person.role), ("group", person.group),
+                                    ("img", person.img), ("href", person.href)) if v}
+        out.append(Element("podcast:person", person.name, attrib))
+    return out
+
+
+def _funding(links: list[Any]) -> list[Element]:
+    return [Element("podcast:funding", link.title or "Support the show", {"url": link.uri})
+            for link in links]
+
+
+def _channel_elements(show: Show, base_url: str, feed_url: str, guid: str) -> list[Element]:
+    image = urls.asset_url(base_url, show, show.image) if show.image else None
+    elements = [Element("itunes:author", show.author or show.owner_name or show.title)]
+    if show.owner_email:
+        owner = Element("itunes:owner")
+        if show.owner_name:
+            owner.children.append(Element("itunes:name", show.owner_name))
+        owner.children.append(Element("itunes:email", show.owner_email))
+        elements.append(owner)
+    if image:
+        elements.append(Element("itunes:image", attrib={"href": image}))
+    for name, subs in show.categories:
+        category = Element("itunes:category", attrib={"text": name})
+        category.children = [Element("itunes:category", attrib={"text": s}) for s in subs]
+        elements.append(category)
+    elements += [Element("itunes:explicit", _flag(show.explicit)),
+                 Element("itunes:type", show.type)]
+    if show.keywords:
+        elements.append(Element("itunes:keywords", show.keywords))
+    if show.block:
+        elements.append(Element("itunes:block", "Yes"))  # Apple acts only on "Yes"
+    if show.complete:
+        elements.append(Element("itunes:complete", "Yes"))
+    if show.new_feed_url:
+        elements.append(Element("itunes:new-feed-url", show.new_feed_url))
+    locked = {"owner": show.owner_email} if show.owner_email else {}
+    elements += [Element("podcast:guid", guid),
+                 Element("podcast:locked", "yes" if show.locked else "no", locked)]
+    if show.medium:
+        elements.append(Element("podcast:medium", show.medium))
+    if show.license:
+        attrib = {"url": show.license.uri} if show.license.uri else {}
+        elements.append(Element("podcast:license", show.license.title, attrib))
+    return elements + _funding(show.funding) + _persons(show.persons)
+
+
+def _item_elements(show: Show, episode: Episode, base_url: str) -> list[Element]:
+    elements = []
+    if episode.duration is not None:
+        elements.append(Element("itunes:duration", str(int(round(episode.duration)))))
+    if episode.season is not None:
+        elements.append(Element("itunes:season", str(episode.season)))
+    if episode.number is not None:
+        elements.append(Element("itunes:episode", str(episode.number)))
+    elements.append(Element("itunes:episodeType", episode.type))
+    explicit = show.explicit if episode.explicit is None else episode.explicit
+    elements.append(Element("itunes:explicit", _flag(explicit)))
+    if episode.image:
+        elements.append(Element("itunes:image", attrib={"href": urls.asset_url(base_url, show, episode.image)}))
+    if episode.block:
+        elements.append(Element("itunes:block", "Yes"))
+    if episode.season is not None:
+        elements.append(Element("podcast:season", str(episode.season)))
+    if episode.number is not None:
+        elements.append(Element("podcast:episode", str(episode.number)))
+    for transcript in episode.transcripts:
+        attrib = {"url": urls.asset_url(base_url, show, transcript),
+                  "type": transcript.type or "text/plain"}
+        if transcript.language:
+            attrib["language"] = transcript.language
+        if transcript.captions:
+            attrib["rel"] = "captions"
+        elements.append(Element("podcast:transcript", attrib=attrib))
+    if episode.chapters:
+        url = urls.absolute(base_url, urls.chapters_path(show, episode))
+        elements.append(Element("podcast:chapters", attrib={"url": url, "type": "application/json+chapters"}))
+    return elements + _funding(episode.funding) + _persons(episode.persons)
+
+
+def chapters_json(show: Show, episode: Episode) -> bytes:
+    """The podcast:chapters file, JSON chapters format 1.2.0 (docs/tags/chapters.md)."""
+    chapters = []
+    for chapter in episode.chapters:
+        entry: dict[str, Any] = {"startTime": chapter.start, "title": chapter.title}
+        if chapter.url:
+            entry["url"] = chapter.url
+        if chapter.img:
+            entry["img"] = chapter.img
+        if not chapter.toc:
+            entry["toc"] = False
+        chapters.append(entry)
+    data = {"version": "1.2.0", "title": episode.title, "podcastName": show.title, "chapters": chapters}
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def episode_html(episode: Episode) -> str:
+    """Show notes as sanitised HTML: the summary, then the longer notes if any."""
+    parts = [markup.render(episode.summary)]
+    if episode.text:
+        parts.append(markup.render(episode.text))
+    return "\n".join(p for p in parts if p)
+
+
+def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None) -> bytes:
+    """Build one show's RSS feed as bytes; ``episodes`` are the visible ones, in feed order."""
+    feed_url = urls.absolute(base_url, urls.feed_path(show))
+    page_url = urls.absolute(base_url, urls.show_dir(show))
+    fg = FeedGenerator()
+    fg.register_extension("podops", PodcastExtension, PodcastEntryExtension)
+    fg.title(show.title)
+    fg.link(href=show.link or page_url)
+    fg.link(href=feed_url, rel="self", type="application/rss+xml")
+    fg.description(markup.truncate_bytes(markup.plain(show.summary), MAX_DESCRIPTION_BYTES) or show.title)
+    fg.language(show.language)
+    fg.generator(GENERATOR)
+    if show.copyright:
+        fg.copyright(show.copyright)
+    if show.image:
+        fg.image(urls.asset_url(base_url, show, show.image), show.title, show.link or page_url)
+    newest = max((e.date for e in episodes if e.date), default=show.date)
+    if newest:
+        fg.pubDate(newest)
+    # feedgen defaults lastBuildDate to the wall clock; a build must not depend on it.
+    fg.lastBuildDate(build_time or newest or EPOCH)
+    fg.podops.elements = _channel_elements(show, base_url, feed_url, show.podcast_guid or podcast_guid(feed_url))
+    for episode in reversed(episodes):  # feedgen prepends entries
+        entry = fg.add_entry()
+        entry.title(episode.title)
+        entry.link(href=urls.absolute(base_url, urls.episode_dir(show, episode)))
+        entry.guid(episode.feed_guid, permalink=False)
+        html = episode_html(episode)
+        entry.description(markup.render(episode.summary) or episode.title)
+        entry.content(html, type="CDATA")
+        if episode.date:
+            entry.pubDate(episode.date)
+        enclosure = episode.enclosure
+        if enclosure:
+            entry.enclosure(urls.asset_url(base_url, show, enclosure), str(enclosure.size or 0),
+                            enclosure.type or "audio/mpeg")
+        entry.podops.elements = _item_elements(show, episode, base_url)
+    return bytes(fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))

@@ -1,0 +1,247 @@
+"""Probe audio and artwork from their bytes (the only module that imports mutagen and Pillow).
+
+Header-based durations are wrong for VBR files without a Xing/VBRI header and for truncated
+files (``oracles.md`` §3), so every MP3's frame headers are walked once (ISO/IEC 11172-3
+§2.4.2.3, ISO/IEC 13818-3 for MPEG-2/2.5); results are cached by content, so a build pays for
+this only when a file changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import mutagen
+import mutagen.mp3
+from mutagen.mp3 import _util as mp3util
+from PIL import Image, UnidentifiedImageError
+
+MAX_AUDIO_BYTES = 200 * 1024 * 1024
+MIN_ART, MAX_ART = 1400, 3000
+AUDIO_MIME = "audio/mpeg"
+_SIGNATURES = (  # what a non-MP3 file usually is, to say so plainly
+    (b"RIFF", "a WAV (RIFF) file"),
+    (b"fLaC", "a FLAC file"),
+    (b"OggS", "an Ogg file"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+)
+
+
+class ProbeError(Exception):
+    """A file cannot be used; the message says why in a podcaster's words."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a feed needs to know about an MP3."""
+
+    size: int
+    duration: float
+    bitrate: int
+    sample_rate: int
+    channels: int
+    mime: str
+    vbr: bool
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for the probe cache."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What a feed needs to know about artwork."""
+
+    size: int
+    width: int
+    height: int
+    mime: str
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for the probe cache."""
+        return asdict(self)
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes: the cache key that survives a fresh clone."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _frame_table() -> dict[int, tuple[int, int, int, int]]:
+    """Map header bytes 1–2 (padding and private bits cleared) to (length, samples, rate, slot)."""
+    kbps = {
+        (1, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+        (1, 2): (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+        (1, 3): (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+        (2, 1): (32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+        (2, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    }
+    rates = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+    table = {}
+    for version_bits, rate_row in rates.items():
+        mpeg1 = version_bits == 3
+        for layer_bits, layer in ((3, 1), (2, 2), (1, 3)):
+            row = kbps[(1 if mpeg1 else 2, layer if mpeg1 or layer == 1 else 2)]
+            samples = 384 if layer == 1 else (1152 if mpeg1 or layer == 2 else 576)
+            slot = 4 if layer == 1 else 1
+            for protection in (0, 1):
+                byte1 = 0xE0 | version_bits << 3 | layer_bits << 1 | protection
+                for index, rate_kbps in enumerate(row, start=1):
+                    for rate_index, rate in enumerate(rate_row):
+                        length = (samples // 8 * rate_kbps * 1000 // rate) * slot
+                        byte2 = index << 4 | rate_index << 2
+                        table[byte1 << 8 | byte2] = (length, samples, rate, slot)
+    return table
+
+
+_FRAMES = _frame_table()
+
+
+def _audio_end(data: mmap.mmap) -> int:
+    """Where the MPEG stream stops: before an ID3v1 tag and an APEv2 tag, if any."""
+    end = len(data)
+    if end >= 128 and data[end - 128 : end - 125] == b"TAG":
+        end -= 128
+    if end >= 32 and data[end - 32 : end - 24] == b"APETAGEX":
+        size = int.from_bytes(data[end - 20 : end - 16], "little")
+        flags = int.from_bytes(data[end - 12 : end - 8], "little")
+        end -= size + (32 if flags & 0x80000000 else 0)
+    return max(end, 0)
+
+
+def _walk(data: mmap.mmap, start: int) -> tuple[int, int, int, list[tuple[int, int]], bool]:
+    """Walk frame headers from ``start``: frames, samples, audio bytes, gaps, incomplete end."""
+    end = _audio_end(data)
+    first = data[start + 1]
+    rate_bits = data[start + 2] & 0x0C
+    frames = samples = audio = 0
+    gaps: list[tuple[int, int]] = []
+    pos = start
+    while pos + 4 <= end:
+        entry = None
+        if data[pos] == 0xFF and data[pos + 1] == first and data[pos + 2] & 0x0C == rate_bits:
+            entry = _FRAMES.get(first << 8 | (data[pos + 2] & 0xFC))
+        if entry is not None:
+            length = entry[0] + ((data[pos + 2] >> 1) & 1) * entry[3]
+            if pos + length > end:
+                return frames, samples, audio, gaps, True
+            frames += 1
+            samples += entry[1]
+            audio += length
+            pos += length
+            continue
+        resync = data.find(bytes((0xFF, first)), pos + 1, end)
+        if resync < 0:
+            if any(data[pos:end]):  # trailing zero padding is harmless, anything else is not
+                gaps.append((pos, end - pos))
+            break
+        gaps.append((pos, resync - pos))
+        pos = resync
+    return frames, samples, audio, gaps, False
+
+
+def _header(path: Path, info: Any) -> tuple[int, int] | None:
+    """Frame and byte counts from a Xing/Info or VBRI header, or None when there is none."""
+    with path.open("rb") as handle:
+        for kind in (mp3util.XingHeader, mp3util.VBRIHeader):
+            handle.seek(info.frame_offset + kind.get_offset(info))
+            try:
+                header = kind(handle)
+            except (mp3util.XingHeaderError, mp3util.VBRIHeaderError):
+                continue
+            return header.frames, header.bytes
+    return None
+
+
+def _sniff(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic):
+            raise ProbeError(f"not MPEG audio: this is {what}")
+    if head[4:8] == b"ftyp":
+        raise ProbeError("not MPEG audio: this is an MP4/M4A file; podops publishes MP3")
+
+
+def probe_audio(path: Path) -> AudioInfo:
+    """Measure an MP3: exact size, true duration, bitrate, rate, channels; refuse damaged files."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ProbeError("empty file")
+    if size > MAX_AUDIO_BYTES:
+        raise ProbeError(f"file is {size} bytes; the limit is {MAX_AUDIO_BYTES} (200 MB)")
+    _sniff(path)
+    try:
+        info = mutagen.mp3.MP3(path).info
+        header = _header(path, info)
+        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            frames, samples, audio, gaps, incomplete = _walk(data, info.frame_offset)
+    except ProbeError:
+        raise
+    except Exception as exc:  # mutagen raises many types on damaged input (security.md §7)
+        reason = str(exc) or type(exc).__name__
+        raise ProbeError(f"not a readable MP3 ({reason})") from None
+    if gaps:
+        at, length = gaps[0]
+        raise ProbeError(
+            f"corrupt MPEG frames: {length} bytes of non-audio data at byte {at}"
+            + (f" (and {len(gaps) - 1} more damaged places)" if len(gaps) > 1 else "")
+        )
+    if header is not None:
+        frames -= 1  # the Xing/Info/VBRI frame carries no audio
+        expected_frames, expected_bytes = header
+        if expected_frames > 0 and abs(expected_frames - frames) > 1:
+            state = "truncated" if frames < expected_frames else "longer than its header says"
+            raise ProbeError(
+                f"file is {state}: its header counts {expected_frames} frames, the file holds {frames}"
+            )
+        if expected_bytes > 0 and data_short(expected_bytes, size, info.frame_offset):
+            raise ProbeError(f"file is truncated: its header counts {expected_bytes} bytes of audio")
+    if frames < 1:
+        raise ProbeError("no MPEG audio frames")
+    exact = header is not None and header[0] > 0 and info.length > 0
+    duration = float(info.length) if exact else samples / info.sample_rate
+    vbr = info.bitrate_mode in (mutagen.mp3.BitrateMode.VBR, mutagen.mp3.BitrateMode.ABR) or (
+        header is None and info.bitrate and abs(audio * 8 / max(duration, 1e-9) - info.bitrate) > 8000
+    )
+    bitrate = int(round(info.bitrate, -3)) if not vbr else int(round(audio * 8 / max(duration, 1e-9)))
+    del incomplete  # a short final frame is tolerated by every decoder; the duration excludes it
+    return AudioInfo(size, round(duration, 3), bitrate, int(info.sample_rate), int(info.channels),
+                     AUDIO_MIME, bool(vbr), file_hash(path))
+
+
+def data_short(expected_bytes: int, size: int, offset: int) -> bool:
+    """True when the file ends well before the header's byte count (a cut-off upload)."""
+    return offset + expected_bytes > size + 1024
+
+
+def probe_image(path: Path) -> ImageInfo:
+    """Check artwork from its header: JPEG or PNG, RGB, square, 1400–3000 px (Apple)."""
+    try:
+        with Image.open(path) as image:
+            fmt, mode, (width, height) = image.format, image.mode, image.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ProbeError(f"not a readable image ({exc.__class__.__name__})") from None
+    if fmt not in ("JPEG", "PNG"):
+        raise ProbeError(f"artwork must be JPEG or PNG, this is {fmt}")
+    if mode not in ("RGB", "P" if fmt == "PNG" else "RGB"):
+        raise ProbeError(f"artwork must be RGB, this is {mode}" + (
+            " (CMYK is for print; save as RGB)" if mode == "CMYK" else ""))
+    if width != height:
+        raise ProbeError(f"artwork must be square, this is {width}×{height}")
+    if not MIN_ART <= width <= MAX_ART:
+        raise ProbeError(f"artwork must be {MIN_ART}–{MAX_ART} px, this is {width}×{height}")
+    mime = "image/jpeg" if fmt == "JPEG" else "image/png"
+    return ImageInfo(path.stat().st_size, width, height, mime, file_hash(path))

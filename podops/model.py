@@ -1,0 +1,160 @@
+"""Plain data the later stages work on: no I/O, no library types, easy to build in tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+Mark = tuple[int, int]
+
+
+@dataclass
+class Asset:
+    """A file of the production (``local``) or a URL used as is (``external``)."""
+
+    uri: str
+    rel: str = "local"
+    type: str | None = None
+    size: int | None = None
+    duration: float | None = None
+    title: str | None = None
+    language: str | None = None
+    captions: bool = False
+    path: Path | None = None  # resolved local file, set by the loader once it is known to be safe
+    field: str = ""  # dotted field path, for diagnostics
+
+
+@dataclass
+class Person:
+    """A credit (podcast:person)."""
+
+    name: str
+    role: str | None = None
+    group: str | None = None
+    img: str | None = None
+    href: str | None = None
+
+
+@dataclass
+class Link:
+    """A titled link: funding, subscribe platform, licence."""
+
+    uri: str
+    title: str | None = None
+
+
+@dataclass
+class Chapter:
+    """A chapter of an episode, in seconds from the start."""
+
+    start: float
+    title: str
+    url: str | None = None
+    img: str | None = None
+    toc: bool = True
+
+
+@dataclass
+class Resource:
+    """What shows and episodes share: where they came from, to point errors at lines."""
+
+    source: Path
+    display: str
+    marks: dict[str, Mark]
+
+    def mark(self, path: str) -> Mark:
+        """Position of a dotted field, or of its nearest known parent."""
+        while path:
+            if path in self.marks:
+                return self.marks[path]
+            path = path.rpartition(".")[0]
+        return (1, 1)
+
+
+@dataclass
+class Episode(Resource):
+    """One feed item and one page."""
+
+    name: str = ""
+    guid: str = ""
+    parent: str = ""
+    date: datetime | None = None
+    item_guid: str | None = None
+    season: int | None = None
+    number: int | None = None
+    type: str = "full"
+    status: str = "published"
+    explicit: bool | None = None
+    block: bool = False
+    title: str = ""
+    summary: str = ""
+    text: str | None = None
+    link: str | None = None
+    duration: float | None = None
+    image: Asset | None = None
+    enclosure: Asset | None = None
+    chapters: list[Chapter] = field(default_factory=list)
+    transcripts: list[Asset] = field(default_factory=list)
+    persons: list[Person] = field(default_factory=list)
+    funding: list[Link] = field(default_factory=list)
+
+    @property
+    def feed_guid(self) -> str:
+        """The item's <guid>: the one it was first published with, else the resource GUID."""
+        return self.item_guid or self.guid
+
+
+@dataclass
+class Show(Resource):
+    """One feed and one show page; ``root`` is its production folder."""
+
+    root: Path = Path(".")
+    name: str = ""
+    guid: str = ""
+    date: datetime | None = None
+    keywords: str | None = None
+    language: str = "en-us"
+    explicit: bool = False
+    type: str = "episodic"
+    block: bool = False
+    complete: bool = False
+    locked: bool = False
+    medium: str | None = None
+    title: str = ""
+    summary: str = ""
+    link: str | None = None
+    categories: list[tuple[str, list[str]]] = field(default_factory=list)
+    owner_name: str | None = None
+    owner_email: str | None = None
+    author: str | None = None
+    copyright: str | None = None
+    license: Link | None = None
+    image: Asset | None = None
+    new_feed_url: str | None = None
+    podcast_guid: str | None = None
+    base_url: str | None = None
+    per_page: int = 20
+    links: list[Link] = field(default_factory=list)
+    funding: list[Link] = field(default_factory=list)
+    persons: list[Person] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+
+
+@dataclass
+class Production:
+    """Everything found under the folder a command was given."""
+
+    root: Path
+    shows: list[Show] = field(default_factory=list)
+
+
+@dataclass
+class Release:
+    """A show as this build publishes it: the visible episodes in feed order and its URLs."""
+
+    show: Show
+    episodes: list[Episode]
+    base_url: str
+    feed_url: str
+    scheduled: list[Episode] = field(default_factory=list)

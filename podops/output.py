@@ -1,0 +1,157 @@
+"""Write a whole site atomically: plan in memory, write a sibling folder, swap it in.
+
+Nothing is written until everything rendered (``security.md`` §5). The new site is written to
+``<out>.podops-tmp-<pid>`` beside the output, so the final rename stays on one filesystem; any
+error removes it and leaves the previous output byte-identical. Unchanged files are hard-linked
+from the previous output instead of rewritten, and media are hard-linked from the production
+where the filesystem allows.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from podops.errors import OutputError
+
+KEPT_NAMES = ("CNAME", ".nojekyll", ".well-known")  # user files kept across builds (like MkDocs' dotfiles)
+
+
+@dataclass
+class Plan:
+    """Every file of the site: output path → bytes, or → a source file to link or copy."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    links: dict[str, Path] = field(default_factory=dict)
+
+    def _claim(self, path: str) -> str:
+        pure = PurePosixPath(path)
+        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+            raise OutputError(f"{path}: output path escapes the output folder")
+        key = pure.as_posix()
+        if key in self.files or key in self.links:
+            raise OutputError(f"{key}: two things would be written to the same output file")
+        return key
+
+    def add(self, path: str, data: bytes | str) -> None:
+        """Plan a file with the given content."""
+        self.files[self._claim(path)] = data.encode() if isinstance(data, str) else data
+
+    def link(self, path: str, source: Path) -> None:
+        """Plan a copy of a production file (hard-linked when possible)."""
+        key = PurePosixPath(path).as_posix()
+        if self.links.get(key) == source:
+            return  # the same asset referenced twice
+        self.links[self._claim(path)] = source
+
+    def size(self) -> int:
+        """Total bytes the site will hold."""
+        return sum(len(d) for d in self.files.values()) + sum(p.stat().st_size for p in self.links.values())
+
+
+def check_output(out: Path, production: Path) -> None:
+    """Refuse an output folder that is, contains, or lies inside the production, or is / or $HOME."""
+    out_real, prod_real = out.resolve(), production.resolve()
+    home = Path.home().resolve()
+    if out_real == prod_real or out_real.is_relative_to(prod_real) or prod_real.is_relative_to(out_real):
+        raise OutputError(
+            f"output folder {out} overlaps the production {production}: choose a folder outside it"
+        )
+    if out_real in (Path(out_real.anchor), home):
+        raise OutputError(f"refusing to replace {out_real} with a site")
+    if out_real.exists() and not out_real.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder")
+
+
+@contextmanager
+def lock(out: Path) -> Iterator[None]:
+    """Hold ``<out>.lock`` so two builds cannot interleave; a second build fails clearly."""
+    path = out.parent / f".{out.name}.podops-lock"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"{out}: another podops build is writing this folder") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _same(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _place(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _cleanup_stale(out: Path) -> None:
+    for stale in out.parent.glob(f"{out.name}.podops-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def commit(plan: Plan, out: Path) -> dict[str, int]:
+    """Write the plan beside ``out`` and swap it in; on any error the old output stays as it was."""
+    out = out.absolute()
+    _cleanup_stale(out)
+    tmp = out.parent / f"{out.name}.podops-tmp-{os.getpid()}"
+    stats = {"written": 0, "unchanged": 0, "linked": 0}
+    try:
+        tmp.mkdir(parents=True)
+        for rel, data in sorted(plan.files.items()):
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            previous = out / rel
+            if _same(previous, data):
+                _place(previous, target)  # unchanged bytes: no rewrite, same inode
+                stats["unchanged"] += 1
+            else:
+                target.write_bytes(data)
+                stats["written"] += 1
+        for rel, source in sorted(plan.links.items()):
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _place(source, target)
+            stats["linked"] += 1
+        for name in KEPT_NAMES:
+            kept = out / name
+            if kept.exists() and not (tmp / name).exists():
+                (shutil.copytree if kept.is_dir() else shutil.copy2)(kept, tmp / name)
+        _swap(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise OutputError(f"{out}: cannot write the site ({reason}); the previous output is unchanged") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return stats
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Put ``tmp`` in place of ``out`` (two renames; the old tree is removed afterwards)."""
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    old = out.parent / f"{out.name}.podops-old-{os.getpid()}"
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except OSError:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,286 @@
+"""Find and load every resource of a production (or a folder of productions) and check references.
+
+Discovery follows ``format.md``: ``show.yaml`` or ``show-<guid>.yaml`` marks a production; any
+other ``*.yaml``/``*.yml`` below it is an episode. YAML files without ``kind`` or ``apiVersion``
+(CI workflows, tool configs) are not resources and are skipped. Hidden folders and ``templates/``
+are never searched.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from podops.errors import Problems, ResourceError
+from podops.model import Asset, Chapter, Episode, Link, Person, Production, Show
+from podops.schema import EPISODE, SHOW
+from podops.validate import Validator, check_url
+from podops.vocabulary import CATEGORIES
+from podops.yamlfile import Mapping, load
+
+SKIPPED_DIRS = {"templates", "node_modules", "__pycache__"}
+KINDS = {"show": "show", "shows": "show", "episode": "episode", "episodes": "episode"}
+
+
+def discover(root: Path) -> Iterator[Path]:
+    """Yield YAML files under ``root`` in a stable, locale-independent order, never leaving it."""
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and d not in SKIPPED_DIRS)
+        for name in sorted(files):
+            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
+                path = Path(folder, name)
+                if path.is_symlink() and not _inside(path.resolve(), root.resolve()):
+                    continue
+                yield path
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
+
+
+def _legacy(data: Mapping) -> None:
+    """Move the PodOps legacy layout (guid, parent_guid, date in labels) to v1 places."""
+    metadata = data.get("metadata")
+    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+    if not isinstance(labels, Mapping):
+        return
+    for old, new in (("guid", "guid"), ("parent_guid", "parent"), ("date", "date")):
+        if old in labels and new not in metadata:
+            metadata[new] = labels.pop(old)
+            metadata.marks[new] = labels.marks.get(old, (labels.line, labels.column))
+    description = data.get("description")
+    if isinstance(description, Mapping) and "newFeed" in description and "newFeedLink" not in data:
+        data["newFeedLink"] = description.pop("newFeed")
+        data.marks["newFeedLink"] = description.marks["newFeed"]
+
+
+def load_production(root: Path) -> Production:
+    """Load, validate and link every resource under ``root``; raise with all problems at once."""
+    root = root.resolve()
+    if not root.is_dir():
+        raise ResourceError(f"{root}: not a folder")
+    problems = Problems()
+    shows: list[Show] = []
+    episodes: list[Episode] = []
+    for path in discover(root):
+        display = path.relative_to(root).as_posix()
+        try:
+            data = load(path, display)
+        except ResourceError as exc:
+            problems.extend(exc.diagnostics)
+            continue
+        if "kind" not in data and "apiVersion" not in data:
+            continue
+        kind = KINDS.get(str(data.get("kind", "")).strip().lower())
+        if kind is None:
+            line, column = data.mark("kind")
+            problems.add(display, line, column, "kind",
+                         f"{data.get('kind')!r} is not a resource kind podops reads (show or episode)")
+            continue
+        _legacy(data)
+        validator = Validator(display, problems)
+        spec = SHOW if kind == "show" else EPISODE
+        values = validator.check(spec, data, "", (1, 1)) or {}
+        if kind == "show":
+            shows.append(_show(values, path, display, validator.marks))
+        else:
+            episodes.append(_episode(values, path, display, validator.marks))
+    production = Production(root, sorted(shows, key=lambda s: (s.name, s.display)))
+    _link(production, episodes, problems)
+    problems.raise_if_errors()
+    production.warnings = problems.warnings  # type: ignore[attr-defined]
+    return production
+
+
+def _get(values: dict[str, Any], dotted: str, default: Any = None) -> Any:
+    node: Any = values
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or node.get(key) is None:
+            return default
+        node = node[key]
+    return node
+
+
+def _asset(value: dict[str, Any] | None, field: str) -> Asset | None:
+    if not value or not value.get("uri"):
+        return None
+    uri = value["uri"].strip()
+    rel = value.get("rel") or ("external" if "://" in uri else "local")
+    return Asset(uri, "external" if rel == "import" else rel, value.get("type"), value.get("size"),
+                 value.get("duration"), value.get("title"), value.get("language"),
+                 bool(value.get("captions")), field=field)
+
+
+def _persons(values: list[Any] | None) -> list[Person]:
+    return [Person(p["name"], p.get("role"), p.get("group"), p.get("img"), p.get("href"))
+            for p in values or [] if p and p.get("name")]
+
+
+def _links(values: list[Any] | None) -> list[Link]:
+    return [Link(v["uri"], v.get("title") or v.get("name")) for v in values or [] if v and v.get("uri")]
+
+
+def _show(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any]) -> Show:
+    license_ = _get(values, "description.license")
+    return Show(
+        source=path, display=display, marks=marks, root=path.parent,
+        name=_get(values, "metadata.name", ""), guid=_get(values, "metadata.guid", ""),
+        date=_get(values, "metadata.date"), keywords=_get(values, "metadata.tags"),
+        language=_get(values, "metadata.labels.language", "en-us"),
+        explicit=_get(values, "metadata.labels.explicit", False),
+        type=_get(values, "metadata.labels.type", "episodic"),
+        block=_get(values, "metadata.labels.block", False),
+        complete=_get(values, "metadata.labels.complete", False),
+        locked=_get(values, "metadata.labels.locked", False),
+        medium=_get(values, "metadata.labels.medium"),
+        title=_get(values, "description.title", ""), summary=_get(values, "description.summary", ""),
+        link=_get(values, "description.link.uri"),
+        categories=[(c["name"], [s for s in c.get("subcategory") or [] if s])
+                    for c in _get(values, "description.category", []) if c and c.get("name")],
+        owner_name=_get(values, "description.owner.name"),
+        owner_email=_get(values, "description.owner.email"),
+        author=_get(values, "description.author"), copyright=_get(values, "description.copyright"),
+        license=Link(license_["uri"] or "", license_["name"]) if license_ and license_.get("name") else None,
+        image=_asset(values.get("image"), "image.uri"),
+        new_feed_url=_get(values, "newFeedLink.uri"), podcast_guid=values.get("podcastGuid"),
+        base_url=_get(values, "site.baseUrl"), per_page=_get(values, "site.episodesPerPage", 20),
+        links=_links(_get(values, "site.links")), funding=_links(values.get("funding")),
+        persons=_persons(values.get("persons")),
+    )
+
+
+def _episode(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any]) -> Episode:
+    transcripts = [_asset(t, f"transcripts[{i}].uri") for i, t in enumerate(values.get("transcripts") or [])]
+    return Episode(
+        source=path, display=display, marks=marks,
+        name=_get(values, "metadata.name", ""), guid=_get(values, "metadata.guid", ""),
+        parent=_get(values, "metadata.parent", ""), date=_get(values, "metadata.date"),
+        item_guid=_get(values, "metadata.itemGuid"),
+        season=_get(values, "metadata.labels.season"), number=_get(values, "metadata.labels.episode"),
+        type=_get(values, "metadata.labels.type", "full"),
+        status=_get(values, "metadata.labels.status", "published"),
+        explicit=_get(values, "metadata.labels.explicit"),
+        block=_get(values, "metadata.labels.block", False),
+        title=_get(values, "description.title", ""), summary=_get(values, "description.summary", ""),
+        text=_get(values, "description.episodeText"), link=_get(values, "description.link.uri"),
+        duration=_get(values, "description.duration"),
+        image=_asset(values.get("image"), "image.uri"),
+        enclosure=_asset(values.get("enclosure"), "enclosure.uri"),
+        chapters=sorted((Chapter(c["start"], c["title"], c.get("url"), c.get("img"),
+                                 c.get("toc") is not False)
+                         for c in values.get("chapters") or [] if c and c.get("title") is not None
+                         and c.get("start") is not None), key=lambda c: c.start),
+        transcripts=[t for t in transcripts if t],
+        persons=_persons(values.get("persons")), funding=_links(values.get("funding")),
+    )
+
+
+def _link(production: Production, episodes: list[Episode], problems: Problems) -> None:
+    """Check what spans files: one show per folder, unique GUIDs and names, parents, assets."""
+    if not production.shows:
+        problems.add(".", message=f"show.yaml not found in {production.root}")
+    seen_guid: dict[str, Any] = {}
+    by_folder: dict[Path, Show] = {}
+    for show in production.shows:
+        if show.root in by_folder:
+            other = by_folder[show.root]
+            _dup(problems, show, "kind", f"a second show in one production folder (first: {other.display})")
+        by_folder[show.root] = show
+        _check_categories(show, problems)
+        _check_assets(show, [show.image], production.root, problems)
+        if show.link and check_url(show.link):
+            _dup(problems, show, "description.link.uri", check_url(show.link) or "")
+    names: dict[str, Show] = {}
+    for show in production.shows:
+        if show.name in names:
+            _dup(problems, show, "metadata.name",
+                 f"name {show.name!r} already used by {names[show.name].display}")
+        names[show.name] = show
+    for resource in [*production.shows, *episodes]:
+        key = resource.guid
+        if key and key in seen_guid:
+            first = seen_guid[key]
+            line = first.mark("metadata.guid")[0]
+            _dup(problems, resource, "metadata.guid",
+                 f"GUID {key!r} is already used by {first.display}:{line}")
+        elif key:
+            seen_guid[key] = resource
+    shows = {s.guid: s for s in production.shows}
+    for episode in episodes:
+        show = shows.get(episode.parent)
+        if show is None:
+            if episode.parent:
+                known = ", ".join(sorted(shows)) or "none"
+                _dup(problems, episode, "metadata.parent",
+                     f"{episode.parent!r} names no show (shows: {known})")
+            continue
+        show.episodes.append(episode)
+        _check_assets(show, [episode.image, episode.enclosure, *episode.transcripts], production.root,
+                      problems, episode)
+    for show in production.shows:
+        show.episodes.sort(key=lambda e: (e.name, e.display))
+        _check_episodes(show, problems)
+
+
+def _dup(problems: Problems, resource: Any, field: str, message: str, severity: str = "error") -> None:
+    line, column = resource.mark(field)
+    problems.add(resource.display, line, column, field, message, severity)
+
+
+def _check_categories(show: Show, problems: Problems) -> None:
+    for i, (name, subs) in enumerate(show.categories):
+        for j, sub in enumerate(subs):
+            if sub not in CATEGORIES.get(name, ()):
+                allowed = ", ".join(CATEGORIES.get(name, ())) or "none"
+                _dup(problems, show, f"description.category[{i}].subcategory[{j}]",
+                     f"{sub!r} is not a subcategory of {name!r} (allowed: {allowed})")
+
+
+def _check_episodes(show: Show, problems: Problems) -> None:
+    names: dict[str, Episode] = {}
+    item_guids: dict[str, Episode] = {}
+    enclosures: dict[str, Episode] = {}
+    for episode in show.episodes:
+        for table, key, field, what in ((names, episode.name, "metadata.name", "name"),
+                                        (item_guids, episode.feed_guid, "metadata.itemGuid", "feed guid"),
+                                        (enclosures, episode.enclosure.uri if episode.enclosure else "",
+                                         "enclosure.uri", "enclosure")):
+            if key and key in table and (what != "feed guid" or episode.item_guid):
+                _dup(problems, episode, field, f"{what} {key!r} is already used by {table[key].display}")
+            table.setdefault(key, episode)
+        if show.type == "serial" and episode.number is None and episode.status == "published":
+            _dup(problems, episode, "metadata.labels.episode",
+                 "is required: the show is serial (Apple orders serial shows by episode number)")
+
+
+def _check_assets(show: Show, assets: list[Asset | None], root: Path, problems: Problems,
+                  owner: Any = None) -> None:
+    """Resolve local paths inside the production; refuse escapes, symlinks out, missing files."""
+    owner = owner or show
+    for asset in assets:
+        if asset is None:
+            continue
+        if asset.rel == "external":
+            problem = check_url(asset.uri)
+            if problem:
+                _dup(problems, owner, asset.field, problem)
+            continue
+        if "://" in asset.uri or asset.uri.startswith(("/", "\\")) or ":" in asset.uri.split("/")[0]:
+            _dup(problems, owner, asset.field,
+                 f"{asset.uri!r}: local paths are relative to the production (or set rel: external)")
+            continue
+        candidates = [show.root / asset.uri, owner.source.parent / asset.uri]
+        found = next((c for c in candidates if c.exists()), None)
+        if found is None:
+            _dup(problems, owner, asset.field, f"file not found: {asset.uri}")
+            continue
+        real = found.resolve()
+        if not _inside(real, show.root.resolve()) or not _inside(real, root):
+            _dup(problems, owner, asset.field, f"{asset.uri!r}: path escapes the production directory")
+            continue
+        if not real.is_file():
+            _dup(problems, owner, asset.field, f"{asset.uri!r} is not a file")
+            continue
+        asset.path = real

@@ -1,0 +1,289 @@
+"""The resource format declared once: the validator walks it and ``podops schema`` prints it.
+
+Keeping both behind one declaration is what makes the editor's squiggles and ``podops validate``
+agree. Field names follow PodOps v1 (``research/podops.md`` §1); podops' additions keep its
+camelCase style and are marked "podops" in their docs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from podops.vocabulary import CATEGORIES, MEDIUMS
+
+SCHEMA_ID = "https://podops.dev/schema/v1/resource.json"
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{7,43}$"
+GUID_PATTERN = r"^[0-9a-f]{12}$"
+MAX_TITLE = 499
+MAX_TEXT = 10_000
+MAX_URL = 2_000
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a resource: its kind, limits and documentation."""
+
+    kind: str  # text name guid date url email flag choice int duration language struct list
+    doc: str = ""
+    required: bool = False
+    max: int | None = None
+    minimum: int | None = None
+    choices: tuple[str, ...] = ()
+    fields: dict[str, Field] = field(default_factory=dict)
+    item: Field | None = None
+
+
+def _t(doc: str, required: bool = False, max: int = MAX_TITLE) -> Field:
+    return Field("text", doc, required, max)
+
+
+def _choice(doc: str, *choices: str) -> Field:
+    return Field("choice", doc, choices=choices)
+
+
+def _struct(doc: str, required: bool = False, **fields: Field) -> Field:
+    return Field("struct", doc, required, fields=fields)
+
+
+def _list(doc: str, item: Field, required: bool = False) -> Field:
+    return Field("list", doc, required, item=item)
+
+
+def asset(doc: str, required: bool = False) -> Field:
+    """A file of the production (``rel: local``) or a URL (``rel: external``)."""
+    return _struct(
+        doc,
+        required,
+        uri=Field("text", "Path relative to this file's production, or an https URL.", True, MAX_URL),
+        rel=_choice("local (a file in the production) or external (a URL used as is).",
+                    "local", "external", "import"),
+        type=_t("MIME type; podops detects it from the content for local files."),
+        etag=_t("Filled in by PodOps builds; ignored."),
+        size=Field("int", "Bytes; podops measures local files itself.", minimum=0),
+        duration=Field("duration", "Seconds; podops probes local MP3s itself."),
+        timestamp=Field("int", "Filled in by PodOps builds; ignored.", minimum=0),
+        title=_t("Link text."),
+    )
+
+
+PERSON = _struct(
+    "A person credited (podcast:person).",
+    name=_t("Full name (≤ 128 characters).", True, 128),
+    role=_t("Role from the Podcast Taxonomy, e.g. host, guest, producer."),
+    group=_t("Group from the Podcast Taxonomy, e.g. cast, writing."),
+    img=Field("url", "Picture of the person (https)."),
+    href=Field("url", "Page about the person (https)."),
+)
+FUNDING = _struct(
+    "A way to support the show (podcast:funding).",
+    uri=Field("url", "Donation or membership page.", True),
+    title=_t("Link text (≤ 128 characters).", False, 128),
+)
+COMMON_LABELS = {
+    "explicit": Field("flag", "Explicit content: yes/no/true/false (emitted as true/false)."),
+    "block": Field("flag", "Hide from Apple Podcasts (itunes:block)."),
+}
+
+SHOW = _struct(
+    "A show: one feed, one show page.",
+    True,
+    apiVersion=_choice("Always v1.", "v1"),
+    kind=_choice("show", "show", "shows"),
+    metadata=_struct(
+        "Identity of the show.",
+        True,
+        name=Field("name", "URL segment: 8–44 of a-z 0-9 - _.", True),
+        guid=Field("guid", "12 lowercase hex characters, never changes.", True),
+        date=Field("date", "When the show was created (RFC 1123Z or ISO 8601 with timezone)."),
+        tags=_t("Comma-separated keywords (itunes:keywords).", max=MAX_TEXT),
+        labels=_struct(
+            "Feed-wide switches.",
+            language=Field("language", "ISO 639 language, e.g. en_US or en-us."),
+            type=_choice("episodic (newest first) or serial (in episode order).",
+                         "episodic", "serial"),
+            complete=Field("flag", "No more episodes will be published (itunes:complete)."),
+            locked=Field("flag", "podops: forbid other hosts from importing (podcast:locked)."),
+            medium=_choice("podops: podcast:medium.", *MEDIUMS),
+            **COMMON_LABELS,
+        ),
+    ),
+    description=_struct(
+        "What listeners see.",
+        True,
+        title=_t("Show title.", True),
+        summary=_t("Markdown description (the feed keeps the first 4,000 bytes).", True, MAX_TEXT),
+        link=asset("The show's website."),
+        category=_list(
+            "Apple Podcasts categories; the first one counts most.",
+            _struct(
+                "A category.",
+                name=_choice("Apple category.", *CATEGORIES),
+                subcategory=_list("Subcategories of that category.", _t("Subcategory.")),
+            ),
+            True,
+        ),
+        owner=_struct(
+            "Who to contact about the feed (Apple and Spotify send mail here).",
+            name=_t("Owner name."),
+            email=Field("email", "Owner e-mail address.", True),
+        ),
+        author=_t("Author shown in apps (itunes:author)."),
+        copyright=_t("Copyright line."),
+        license=_struct(
+            "podops: podcast:license.",
+            name=_t("SPDX identifier or licence name.", True, 128),
+            uri=Field("url", "Licence text (required for a custom licence)."),
+        ),
+    ),
+    image=asset("Show artwork: JPEG or PNG, square, 1400–3000 px, RGB.", True),
+    newFeedLink=asset("Moves subscribers to a new feed URL (itunes:new-feed-url)."),
+    feedLink=asset("Where the feed was published before; informational."),
+    podcastGuid=Field("text", "podops: podcast:guid (a UUID); derived from the feed URL when absent."),
+    site=_struct(
+        "podops: where and how the site is published.",
+        baseUrl=Field("url", "Public URL of the output folder, e.g. https://example.com/."),
+        episodesPerPage=Field("int", "Episodes per show page.", minimum=1),
+        links=_list(
+            "Where else to subscribe (Apple Podcasts, Spotify, Overcast, …).",
+            _struct("A platform link.", name=_t("Platform name.", True, 64),
+                    uri=Field("url", "Link to the show there.", True)),
+        ),
+    ),
+    funding=_list("podops: podcast:funding links.", FUNDING),
+    persons=_list("podops: podcast:person credits.", PERSON),
+    episodes=_list("PodOps single-file import output; ignored.", Field("any")),
+)
+
+EPISODE = _struct(
+    "An episode: one feed item, one page.",
+    True,
+    apiVersion=_choice("Always v1.", "v1"),
+    kind=_choice("episode", "episode", "episodes"),
+    metadata=_struct(
+        "Identity of the episode.",
+        True,
+        name=Field("name", "URL segment: 8–44 of a-z 0-9 - _.", True),
+        guid=Field("guid", "12 lowercase hex characters, never changes.", True),
+        parent=Field("guid", "GUID of the show this episode belongs to.", True),
+        date=Field("date", "Publication date (RFC 1123Z or ISO 8601 with timezone).", True),
+        itemGuid=_t("podops: the <guid> this episode was first published with (imports)."),
+        labels=_struct(
+            "Episode switches.",
+            season=Field("int", "Season number.", minimum=1),
+            episode=Field("int", "Episode number.", minimum=1),
+            type=_choice("full, trailer or bonus.", "full", "trailer", "bonus"),
+            status=_choice("podops: published, draft (never emitted) or archived (removed).",
+                           "published", "draft", "archived"),
+            **COMMON_LABELS,
+        ),
+    ),
+    description=_struct(
+        "What listeners see.",
+        True,
+        title=_t("Episode title.", True),
+        summary=_t("Short Markdown summary.", True, MAX_TEXT),
+        episodeText=_t("Markdown show notes.", max=MAX_TEXT),
+        link=asset("A web page about the episode."),
+        duration=Field("duration", "Seconds or H:MM:SS; podops probes local MP3s itself."),
+    ),
+    image=asset("Episode artwork (same rules as the show's)."),
+    enclosure=asset("The audio: an MP3 in the production or an https URL.", True),
+    chapters=_list(
+        "podops: chapters (podcast:chapters JSON and the page's chapter list).",
+        _struct(
+            "A chapter.",
+            start=Field("duration", "Start: seconds or H:MM:SS.", True),
+            title=_t("Chapter title.", True),
+            url=Field("url", "A link for this chapter."),
+            img=Field("url", "A picture for this chapter."),
+            toc=Field("flag", "false hides the chapter from tables of contents."),
+        ),
+    ),
+    transcripts=_list("podops: transcripts (podcast:transcript).", asset("A transcript file.")),
+    persons=_list("podops: podcast:person credits (replace the show's).", PERSON),
+    funding=_list("podops: podcast:funding links.", FUNDING),
+)
+
+# The transcript asset carries two extra fields.
+EPISODE.fields["transcripts"].item.fields.update(  # type: ignore[union-attr]
+    language=Field("language", "Language of the transcript."),
+    captions=Field("flag", "Timed captions (rel=captions)."),
+)
+
+RESOURCES = {"show": SHOW, "episode": EPISODE}
+
+
+def _case_pattern(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else _escape(c) for c in word)
+
+
+def _escape(c: str) -> str:
+    return "\\" + c if c in ".^$*+?()[]{}|\\/-" else c
+
+
+def json_schema_of(spec: Field) -> dict[str, Any]:
+    """Translate one field into JSON Schema (draft 2020-12)."""
+    out: dict[str, Any] = {"description": spec.doc} if spec.doc else {}
+    kind = spec.kind
+    if kind == "struct":
+        out |= {
+            "type": "object",
+            "properties": {k: json_schema_of(v) for k, v in spec.fields.items()},
+            "additionalProperties": False,
+        }
+        required = [k for k, v in spec.fields.items() if v.required]
+        if required:
+            out["required"] = required
+    elif kind == "list":
+        out |= {"type": "array", "items": json_schema_of(spec.item) if spec.item else {}}
+        if spec.required:
+            out["minItems"] = 1
+    elif kind == "text":
+        out |= {"type": "string", "maxLength": spec.max or MAX_TEXT}
+        if spec.required:
+            out["pattern"] = r"\S"
+    elif kind == "name":
+        out |= {"type": "string", "pattern": NAME_PATTERN}
+    elif kind == "guid":
+        out |= {"type": "string", "pattern": GUID_PATTERN}
+    elif kind == "date":
+        out |= {"type": "string", "pattern": r"(?:[+-]\d\d:?\d\d|Z|GMT|UT|UTC)$"}
+    elif kind == "url":
+        out |= {"type": "string", "pattern": r"^[hH][tT][tT][pP][sS]?://[^\s\"<>]+$",
+                "maxLength": MAX_URL}
+    elif kind == "email":
+        out |= {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$"}
+    elif kind == "flag":
+        words = "|".join(_case_pattern(w) for w in ("yes", "no", "true", "false"))
+        out["anyOf"] = [{"type": "boolean"}, {"type": "string", "pattern": f"^(?:{words})$"}]
+    elif kind == "choice":
+        alternatives = "|".join(_case_pattern(c) for c in spec.choices)
+        out |= {"type": "string", "pattern": f"^(?:{alternatives})$"}
+    elif kind == "int":
+        minimum = spec.minimum if spec.minimum is not None else 0
+        out["anyOf"] = [{"type": "integer", "minimum": minimum},
+                        {"type": "string", "pattern": r"^\s*\+?[1-9][0-9]*\s*$" if minimum
+                         else r"^\s*\+?[0-9]+\s*$"}]
+    elif kind == "duration":
+        out["anyOf"] = [{"type": "number", "minimum": 0},
+                        {"type": "string", "pattern": r"^\s*(?:\d+:){0,2}\d+(?:\.\d+)?\s*$"}]
+    elif kind == "language":
+        out |= {"type": "string", "pattern": r"^[A-Za-z]{2}(?:[-_][A-Za-z]{2}|[-_][0-9]{3})?$"}
+    return out
+
+
+def json_schema() -> dict[str, Any]:
+    """The whole JSON Schema for show and episode resources, for YAML language servers."""
+    show, episode = json_schema_of(SHOW), json_schema_of(EPISODE)
+    show["properties"]["kind"]["pattern"] = "^(?:[sS][hH][oO][wW][sS]?)$"
+    episode["properties"]["kind"]["pattern"] = "^(?:[eE][pP][iI][sS][oO][dD][eE][sS]?)$"
+    for resource in (show, episode):
+        resource["required"] = sorted({"apiVersion", "kind", *resource.get("required", [])})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "podops resource (PodOps v1 show or episode)",
+        "oneOf": [{"$ref": "#/$defs/show"}, {"$ref": "#/$defs/episode"}],
+        "$defs": {"show": show, "episode": episode},
+    }

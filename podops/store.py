@@ -1,0 +1,130 @@
+"""The embedded cache under a production (``.podops/cache.sqlite``), kept out of Git.
+
+Entries are keyed by content: a file's SHA-256 decides whether a probe result still holds, and
+a file's stat signature (size, mtime, ctime, inode) only decides whether the hash must be
+recomputed. Any write to a file changes its ctime, so a stale size or duration cannot reach a
+feed even when a tool restores the mtime; after a fresh clone every signature is new and the
+content hash finds the old entry again. A corrupt store is deleted and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 2
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, signature TEXT NOT NULL, sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                                    PRIMARY KEY (kind, key));
+"""
+
+
+def signature(path: Path) -> str:
+    """What changes whenever the file's bytes may have changed."""
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
+
+
+class Store:
+    """A small key-value store in SQLite; read-only stores never create or write anything."""
+
+    def __init__(self, folder: Path, writable: bool = True) -> None:
+        self.path = folder / ".podops" / "cache.sqlite"
+        self.writable = writable
+        self.db: sqlite3.Connection | None = None
+        self.hits = self.misses = 0
+        if writable:
+            self.path.parent.mkdir(exist_ok=True)
+            ignore = self.path.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# podops cache: safe to delete, never commit\n*\n")
+        if self.path.exists() or writable:
+            self._open()
+
+    def _open(self) -> None:
+        try:
+            self.db = self._connect()
+        except sqlite3.DatabaseError:
+            if not self.writable:
+                self.db = None
+                return
+            self.path.unlink(missing_ok=True)  # corrupt: rebuild from scratch
+            self.db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        uri = self.path.as_uri() + ("" if self.writable else "?mode=ro")
+        db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL" if self.writable else "PRAGMA query_only=1")
+        if self.writable:
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+        row = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        if row is None or row[0] != str(SCHEMA_VERSION):
+            if not self.writable:
+                raise sqlite3.DatabaseError("old cache")
+            db.executescript("DELETE FROM files; DELETE FROM entries;")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(SCHEMA_VERSION),))
+        db.execute("PRAGMA quick_check").fetchone()
+        if self.writable:
+            db.execute("BEGIN")
+        return db
+
+    def content_hash(self, path: Path, compute: Any) -> str:
+        """The file's SHA-256, recomputed unless its stat signature is unchanged."""
+        sig = signature(path)
+        key = os.fspath(path)
+        row = self._query("SELECT signature, sha256 FROM files WHERE path=?", (key,))
+        if row and row[0] == sig:
+            return str(row[1])
+        digest = str(compute(path))
+        self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", (key, sig, digest))
+        return digest
+
+    def get(self, kind: str, key: str) -> Any:
+        """A cached value, or None."""
+        row = self._query("SELECT value FROM entries WHERE kind=? AND key=?", (kind, key))
+        if row is None:
+            self.misses += 1
+            return None
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        """Remember a value (no-op for read-only stores)."""
+        self._write("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                    (kind, key, json.dumps(value, sort_keys=True)))
+
+    def _query(self, sql: str, args: tuple[Any, ...]) -> Any:
+        if self.db is None:
+            return None
+        try:
+            return self.db.execute(sql, args).fetchone()
+        except sqlite3.DatabaseError:
+            self.db = None
+            return None
+
+    def _write(self, sql: str, args: tuple[Any, ...]) -> None:
+        if self.db is None or not self.writable:
+            return
+        try:
+            self.db.execute(sql, args)
+        except sqlite3.DatabaseError:
+            self.db = None
+
+    def close(self) -> None:
+        """Flush and close."""
+        if self.db is not None:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
+            self.db.close()
+            self.db = None

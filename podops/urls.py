@@ -1,0 +1,60 @@
+"""Where every output lives, as one set of rules, so URLs stay stable between builds.
+
+A show lives under ``<show name>/``; an episode page under ``<show>/<episode name>/``; a local
+asset under ``<show>/media/<its path in the production>``, so renaming or adding anything else
+never moves a feed or an enclosure. Names are at least 8 characters and never hold a dot, so
+they cannot collide with ``media``, ``page`` or the site's own files.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from urllib.parse import quote
+
+from podops.model import Asset, Episode, Show
+
+STATIC = "_static"
+
+
+def show_dir(show: Show) -> str:
+    """Folder of a show in the output."""
+    return f"{show.name}/"
+
+
+def feed_path(show: Show) -> str:
+    """Output path of a show's RSS feed."""
+    return f"{show.name}/feed.xml"
+
+
+def episode_dir(show: Show, episode: Episode) -> str:
+    """Folder of an episode page."""
+    return f"{show.name}/{episode.name}/"
+
+
+def chapters_path(show: Show, episode: Episode) -> str:
+    """Output path of an episode's podcast:chapters JSON."""
+    return f"{show.name}/{episode.name}/chapters.json"
+
+
+def page_path(show: Show, page: int) -> str:
+    """Output path of page ``page`` (1-based) of a show's episode list."""
+    return f"{show.name}/index.html" if page == 1 else f"{show.name}/page/{page}/index.html"
+
+
+def asset_path(show: Show, asset: Asset) -> str:
+    """Output path of a local asset: its path in the production, under the show's media folder."""
+    assert asset.path is not None
+    relative = PurePosixPath(asset.path.relative_to(show.root.resolve()).as_posix())
+    return f"{show.name}/media/{relative}"
+
+
+def absolute(base_url: str, path: str) -> str:
+    """Join the site's base URL and an output path, percent-encoding the path."""
+    return base_url.rstrip("/") + "/" + quote(path.removesuffix("index.html"), safe="/")
+
+
+def asset_url(base_url: str, show: Show, asset: Asset) -> str:
+    """Public URL of an asset: external ones are used as written."""
+    if asset.rel == "external" or asset.path is None:
+        return asset.uri
+    return absolute(base_url, asset_path(show, asset))

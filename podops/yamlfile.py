@@ -1,0 +1,207 @@
+"""Safe YAML reading that remembers where every key stands (the only module that imports PyYAML).
+
+Resources are written by hand, so each value keeps the line and column of its key and every
+error can point an editor at the right place. PyYAML's YAML 1.1 surprises are handled on
+purpose (see ``security.md`` §3): timestamps stay strings (a naive date must never take the
+build machine's timezone), octal-looking numbers are refused, anchors and aliases are refused,
+duplicate keys are errors that name both lines.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from podops.errors import Diagnostic, ResourceError
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 20
+_OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
+
+try:  # the C parser is several times faster; the constructor below stays in Python
+    _Base: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Base = yaml.SafeLoader
+
+
+class Mapping(dict):  # type: ignore[type-arg]
+    """A YAML mapping that knows the position of each of its keys."""
+
+    line: int = 0
+    column: int = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: dict[Any, tuple[int, int]] = {}
+
+    def mark(self, key: Any) -> tuple[int, int]:
+        """Line and column (1-based) of ``key``, or of the mapping itself when absent."""
+        return self.marks.get(key, (self.line, self.column))
+
+
+class Sequence(list):  # type: ignore[type-arg]
+    """A YAML sequence that knows the position of each item."""
+
+    line: int = 0
+    column: int = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: list[tuple[int, int]] = []
+
+    def mark(self, index: int) -> tuple[int, int]:
+        """Line and column (1-based) of item ``index``."""
+        return self.marks[index] if index < len(self.marks) else (self.line, self.column)
+
+
+def _position(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """SafeLoader with positions, no timestamps, no octal, no aliases, no duplicate keys."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_tree(node)
+        return super().construct_document(node)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        if _OCTAL.match(node.value):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"ambiguous number {node.value!r} (YAML 1.1 reads it as octal): "
+                f"write {node.value.lstrip('0') or '0'} or quote it",
+                node.start_mark,
+            )
+        return int(super().construct_yaml_int(node))
+
+    def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
+        data = Mapping()
+        data.line, data.column = _position(node)
+        yield data
+        self.flatten_mapping(node)
+        first_line: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "keys must be plain text", key_node.start_mark
+                )
+            line, column = _position(key_node)
+            if key in first_line:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first defined on line {first_line[key]})",
+                    key_node.start_mark,
+                )
+            first_line[key] = line
+            data[key] = self.construct_object(value_node, deep=True)
+            data.marks[key] = (line, column)
+
+    def construct_yaml_seq(self, node: yaml.SequenceNode) -> Any:
+        data = Sequence()
+        data.line, data.column = _position(node)
+        yield data
+        for item in node.value:
+            data.append(self.construct_object(item, deep=True))
+            data.marks.append(_position(item))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
+
+
+def _check_tree(root: yaml.Node) -> None:
+    """Refuse aliases (shared nodes) and deep nesting before anything walks the tree."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases are not allowed", node.start_mark
+            )
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nesting too deep (more than {MAX_DEPTH} levels)", node.start_mark
+            )
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend(((key, depth + 1), (value, depth + 1)))
+
+
+def decode(raw: bytes, display: str) -> str:
+    """Decode a resource as UTF-8 (a BOM is fine); anything else is a clear error."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ResourceError(
+            Diagnostic(display, 1, 1, message="file is UTF-16; save it as UTF-8")
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ResourceError(
+            Diagnostic(display, line, column, message=f"not valid UTF-8 at byte {exc.start}")
+        ) from None
+
+
+def parse(text: str, display: str) -> Any:
+    """Parse one YAML document, turning every parser failure into a positioned error."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or "YAML syntax error"
+        if "could not determine a constructor" in problem:
+            problem = f"unsupported YAML tag {exc.problem.split('tag ')[-1]}"
+        elif exc.context and "duplicate" not in problem and "alias" not in problem:
+            problem = f"YAML syntax error: {exc.context}, {problem}"
+        elif not problem.startswith(("duplicate", "anchors", "nesting", "ambiguous", "keys")):
+            problem = f"YAML syntax error: {problem}"
+        raise ResourceError(Diagnostic(display, line, column, message=problem)) from None
+    except yaml.YAMLError as exc:
+        raise ResourceError(Diagnostic(display, 1, 1, message=f"YAML error: {exc}")) from None
+    except (ValueError, RecursionError) as exc:
+        raise ResourceError(Diagnostic(display, 1, 1, message=f"YAML error: {exc}")) from None
+    finally:
+        loader.dispose()
+
+
+def load(path: Path, display: str) -> Mapping:
+    """Read one resource file: size cap first, then UTF-8, then YAML; the top level must be a mapping."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ResourceError(
+            Diagnostic(display, message=f"file too large ({size} bytes, limit {MAX_BYTES})")
+        )
+    data = parse(decode(path.read_bytes(), display), display)
+    if not isinstance(data, Mapping):
+        got = "nothing" if data is None else ("a list" if isinstance(data, list) else "a scalar")
+        raise ResourceError(
+            Diagnostic(display, 1, 1, message=f"expected a mapping at top level, got {got}")
+        )
+    return data
+
+
+def dump(data: Any) -> str:
+    """Write plain data as block-style YAML that round-trips through :func:`parse`."""
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
