@@ -204,8 +204,8 @@ def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: 
     fg = FeedGenerator()
     fg.register_extension("podops", PodcastExtension, PodcastEntryExtension)
     fg.title(show.title)
-    fg.link(href=show.link or page_url)
     fg.link(href=feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=show.link or page_url)  # feedgen uses the last link set as RSS <link>
     fg.description(markup.truncate_bytes(markup.plain(show.summary), MAX_DESCRIPTION_BYTES) or show.title)
     fg.language(show.language)
     fg.generator(GENERATOR)
