@@ -105,14 +105,14 @@ def plan_site(production: Production, releases: list[Release], templates: Path |
     for item in releases:
         show = item.show
         plan.add(urls.feed_path(show), feed.render_feed(show, item.episodes, item.base_url, source_date))
-        if show.image and show.image.path:
-            plan.link(urls.asset_path(show, show.image), show.image.path)
+        if show.image and show.image.path and show.image.sha256:
+            plan.link(urls.asset_path(show, show.image), show.image.path, show.image.sha256)
         for episode in item.episodes:
             if episode.chapters:
                 plan.add(urls.chapters_path(show, episode), feed.chapters_json(show, episode))
             for asset in (episode.enclosure, episode.image, *episode.transcripts):
-                if asset is not None and asset.path is not None:
-                    plan.link(urls.asset_path(show, asset), asset.path)
+                if asset is not None and asset.path is not None and asset.sha256:
+                    plan.link(urls.asset_path(show, asset), asset.path, asset.sha256)
     site.render_site(releases, plan, templates)
     return plan
 
@@ -131,17 +131,19 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     try:
         problems.extend(probe_production(production, store, workers))
         report = Report(cache_hits=store.hits, cache_misses=store.misses)
+        report.shows = len(production.shows)
+        releases = [release(show, now, drafts, _base_url(show, base_url, problems), report)
+                    for show in production.shows]
+        problems.raise_if_errors(ResourceError)
+        report.warnings = problems.warnings
+        templates = production.root / "templates"
+        plan = plan_site(production, releases, templates if templates.is_dir() else None, source_date)
+        key = os.fspath(out.absolute())
+        with output.lock(out):
+            report.files, placed = output.commit(plan, out, store.get("output", key))
+        store.put("output", key, placed)
     finally:
         store.close()
-    report.shows = len(production.shows)
-    releases = [release(show, now, drafts, _base_url(show, base_url, problems), report)
-                for show in production.shows]
-    problems.raise_if_errors(ResourceError)
-    report.warnings = problems.warnings
-    templates = production.root / "templates"
-    plan = plan_site(production, releases, templates if templates.is_dir() else None, source_date)
-    with output.lock(out):
-        report.files = output.commit(plan, out)
     report.published = sum(len(r.episodes) for r in releases)
     report.feeds = [str(out / urls.feed_path(r.show)) for r in releases]
     report.size = plan.size()

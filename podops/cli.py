@@ -98,7 +98,7 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
     if verbose:
         files = report.files
         click.echo(f"files: {files.get('written', 0)} written, {files.get('unchanged', 0)} unchanged, "
-                   f"{files.get('linked', 0)} media linked; probe cache {report.cache_hits} hits, "
+                   f"{files.get('copied', 0)} media copied; probe cache {report.cache_hits} hits, "
                    f"{report.cache_misses} misses", err=True)
     for feed in report.feeds:
         click.echo(f"feed: {feed}", err=True)

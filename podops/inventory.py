@@ -70,13 +70,13 @@ def probe_production(production: Production, store: Store, workers: int | None =
                 _report(problems, job, "enclosure.size",
                         "external enclosures need size (bytes) so the feed's length is exact")
             continue
-        if job.kind == "text":
-            _transcript(job, problems)
-            continue
         try:
-            digest = store.content_hash(asset.path, file_hash)
+            digest = asset.sha256 = store.content_hash(asset.path, file_hash)
         except OSError as exc:
             _report(problems, job, asset.field, f"cannot read {asset.uri} ({exc.strerror})")
+            continue
+        if job.kind == "text":
+            _transcript(job, problems)
             continue
         key = f"{PROBE_VERSION}:{job.kind}:{digest}"
         cached = store.get("probe", key)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import mutagen
+import mutagen.id3
 import mutagen.mp3
 from mutagen.mp3 import _util as mp3util
 from PIL import Image, UnidentifiedImageError
@@ -191,7 +192,9 @@ def probe_audio(path: Path) -> AudioInfo:
     except ProbeError:
         raise
     except Exception as exc:  # mutagen raises many types on damaged input (security.md §7)
-        reason = str(exc) or type(exc).__name__
+        reason = str(exc).strip() or str(exc.__cause__ or exc.__context__ or "").strip() or "damaged file"
+        if isinstance(exc, mutagen.id3.ID3NoHeaderError | mutagen.id3.error) and not str(exc).strip():
+            reason = "damaged ID3 tag"
         raise ProbeError(f"not a readable MP3 ({reason})") from None
     if gaps:
         at, length = gaps[0]

@@ -22,6 +22,7 @@ class Asset:
     language: str | None = None
     captions: bool = False
     path: Path | None = None  # resolved local file, set by the loader once it is known to be safe
+    sha256: str | None = None  # content hash of a local file, set by the probe stage
     field: str = ""  # dotted field path, for diagnostics
 
 

@@ -3,8 +3,9 @@
 Nothing is written until everything rendered (``security.md`` §5). The new site is written to
 ``<out>.podops-tmp-<pid>`` beside the output, so the final rename stays on one filesystem; any
 error removes it and leaves the previous output byte-identical. Unchanged files are hard-linked
-from the previous output instead of rewritten, and media are hard-linked from the production
-where the filesystem allows.
+from the previous output instead of rewritten. Media are copied from the production (never
+hard-linked: an in-place edit of a production file must not reach the published site), and a
+medium whose content hash matches what the previous build placed is hard-linked from there.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Plan:
     """Every file of the site: output path → bytes, or → a source file to link or copy."""
 
     files: dict[str, bytes] = field(default_factory=dict)
-    links: dict[str, Path] = field(default_factory=dict)
+    links: dict[str, tuple[Path, str]] = field(default_factory=dict)
 
     def _claim(self, path: str) -> str:
         pure = PurePosixPath(path)
@@ -43,16 +44,17 @@ class Plan:
         """Plan a file with the given content."""
         self.files[self._claim(path)] = data.encode() if isinstance(data, str) else data
 
-    def link(self, path: str, source: Path) -> None:
-        """Plan a copy of a production file (hard-linked when possible)."""
+    def link(self, path: str, source: Path, sha256: str) -> None:
+        """Plan a copy of a production file whose content hash is ``sha256``."""
         key = PurePosixPath(path).as_posix()
-        if self.links.get(key) == source:
+        if self.links.get(key) == (source, sha256):
             return  # the same asset referenced twice
-        self.links[self._claim(path)] = source
+        self.links[self._claim(path)] = (source, sha256)
 
     def size(self) -> int:
         """Total bytes the site will hold."""
-        return sum(len(d) for d in self.files.values()) + sum(p.stat().st_size for p in self.links.values())
+        return sum(len(d) for d in self.files.values()) + sum(
+            p.stat().st_size for p, _ in self.links.values())
 
 
 def check_output(out: Path, production: Path) -> None:
@@ -93,6 +95,7 @@ def _same(path: Path, data: bytes) -> bool:
 
 
 def _place(source: Path, target: Path) -> None:
+    """Hard-link a file of the previous output (ours alone), or copy when links are not possible."""
     try:
         os.link(source, target)
     except OSError:
@@ -104,12 +107,18 @@ def _cleanup_stale(out: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def commit(plan: Plan, out: Path) -> dict[str, int]:
-    """Write the plan beside ``out`` and swap it in; on any error the old output stays as it was."""
+def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None) -> tuple[dict[str, int], dict[str, str]]:
+    """Write the plan beside ``out`` and swap it in; on any error the old output stays as it was.
+
+    ``placed`` maps media paths of the previous output to the content hash copied there; the
+    returned map is the one to remember for the next build.
+    """
+    placed = placed or {}
+    now_placed: dict[str, str] = {}
     out = out.absolute()
     _cleanup_stale(out)
     tmp = out.parent / f"{out.name}.podops-tmp-{os.getpid()}"
-    stats = {"written": 0, "unchanged": 0, "linked": 0}
+    stats = {"written": 0, "unchanged": 0, "copied": 0}
     try:
         tmp.mkdir(parents=True)
         for rel, data in sorted(plan.files.items()):
@@ -122,11 +131,17 @@ def commit(plan: Plan, out: Path) -> dict[str, int]:
             else:
                 target.write_bytes(data)
                 stats["written"] += 1
-        for rel, source in sorted(plan.links.items()):
+        for rel, (source, digest) in sorted(plan.links.items()):
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            _place(source, target)
-            stats["linked"] += 1
+            previous = out / rel
+            if placed.get(rel) == digest and previous.is_file() and not previous.is_symlink():
+                _place(previous, target)
+                stats["unchanged"] += 1
+            else:
+                shutil.copyfile(source, target)
+                stats["copied"] += 1
+            now_placed[rel] = digest
         for name in KEPT_NAMES:
             kept = out / name
             if kept.exists() and not (tmp / name).exists():
@@ -139,7 +154,7 @@ def commit(plan: Plan, out: Path) -> dict[str, int]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return stats
+    return stats, now_placed
 
 
 def _swap(tmp: Path, out: Path) -> None:

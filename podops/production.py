@@ -180,7 +180,8 @@ def _episode(values: dict[str, Any], path: Path, display: str, marks: dict[str, 
 def _link(production: Production, episodes: list[Episode], problems: Problems) -> None:
     """Check what spans files: one show per folder, unique GUIDs and names, parents, assets."""
     if not production.shows:
-        problems.add(".", message=f"show.yaml not found in {production.root}")
+        problems.add("show.yaml", message=f"not found in {production.root} (a production needs one "
+                     "resource of kind: show)")
     seen_guid: dict[str, Any] = {}
     by_folder: dict[Path, Show] = {}
     for show in production.shows:
@@ -270,6 +271,9 @@ def _check_assets(show: Show, assets: list[Asset | None], root: Path, problems: 
         if "://" in asset.uri or asset.uri.startswith(("/", "\\")) or ":" in asset.uri.split("/")[0]:
             _dup(problems, owner, asset.field,
                  f"{asset.uri!r}: local paths are relative to the production (or set rel: external)")
+            continue
+        if os.path.normpath(asset.uri).startswith(".."):
+            _dup(problems, owner, asset.field, f"{asset.uri!r}: path escapes the production directory")
             continue
         candidates = [show.root / asset.uri, owner.source.parent / asset.uri]
         found = next((c for c in candidates if c.exists()), None)

@@ -36,7 +36,9 @@ def parse_date(value: str) -> datetime:
     text = value.strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+    except ValueError as exc:
+        if re.match(r"^\d{4}-\d\d-\d\d", text) and "out of range" in str(exc):
+            raise ValueError(str(exc)) from None  # e.g. 2024-02-30: day is out of range for month
         try:
             parsed = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):

@@ -1,0 +1,119 @@
+"""Shared fixtures: small real productions on disk, the CLI runner, and tree hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from podops.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+MEDIA = DATA / "media"
+IMAGES = DATA / "images"
+EXAMPLE = ROOT / "example-production"
+
+SHOW = """\
+apiVersion: v1
+kind: show
+metadata:
+  name: test-show
+  guid: aaa94297acfc
+  labels:
+    language: en_US
+    explicit: "no"
+description:
+  title: Test Show
+  summary: A show for tests.
+  category:
+    - name: Technology
+  owner:
+    name: Tester
+    email: test@example.com
+image:
+  uri: assets/cover.png
+site:
+  baseUrl: https://example.com/
+"""
+
+EPISODE = """\
+apiVersion: v1
+kind: episode
+metadata:
+  name: first-episode
+  guid: 6d1048a48504
+  parent: aaa94297acfc
+  date: Fri, 04 Jun 2021 20:10:35 +0000
+  labels:
+    season: 1
+    episode: 1
+description:
+  title: Episode One
+  summary: The first one.
+enclosure:
+  uri: assets/ep.mp3
+"""
+
+Files = dict[str, "str | bytes | Path | None"]
+
+
+def write_production(root: Path, files: Files | None = None) -> Path:
+    """Write the base production, then apply ``files`` (text, bytes, a file to copy, or None to delete)."""
+    base: Files = {
+        "show.yaml": SHOW,
+        "episodes/episode-6d1048a48504.yaml": EPISODE,
+        "assets/cover.png": IMAGES / "ok.png",
+        "assets/ep.mp3": MEDIA / "cbr.mp3",
+    }
+    base.update(files or {})
+    for rel, content in base.items():
+        target = root / rel
+        if content is None:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        elif isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def production(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: a valid production under tmp_path, with overrides."""
+
+    def make(files: Files | None = None, name: str = "prod") -> Path:
+        return write_production(tmp_path / name, files)
+
+    return make
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A private copy of example-production (builds write a cache into the production)."""
+    target = tmp_path / "example-production"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".podops"))
+    return target
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Run the podops CLI in-process, as a user would type it."""
+    return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+def tree_hash(folder: Path) -> dict[str, str]:
+    """Every file below ``folder`` with the SHA-256 of its bytes (empty when absent)."""
+    if not folder.exists():
+        return {}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
