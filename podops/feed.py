@@ -156,7 +156,8 @@ def _item_elements(show: Show, episode: Episode, base_url: str) -> list[Element]
     if episode.block:
         elements.append(Element("itunes:block", "Yes"))
     if episode.season is not None:
-        elements.append(Element("podcast:season", str(episode.season)))
+        # name is optional in the spec but required by the namespace's own XSD; give both what they want
+        elements.append(Element("podcast:season", str(episode.season), {"name": f"Season {episode.season}"}))
     if episode.number is not None:
         elements.append(Element("podcast:episode", str(episode.number)))
     for transcript in episode.transcripts:

@@ -1,0 +1,168 @@
+"""The page theme: a Jinja environment over the production's templates, then the built-in ones.
+
+A production's ``templates/`` folder shadows any built-in template or static file by name (the
+MkDocs and Pelican override path). Autoescaping is on for HTML and XML and undefined names fail,
+so a typo never publishes an empty field; every Jinja failure becomes a :class:`TemplateError`
+naming ``templates/<file>:<line>``. Templates are trusted code (``security.md`` §0); the data they
+render is not, and only sanitised HTML is ever marked safe.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import traceback
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from podops import markup
+from podops.errors import Diagnostic, TemplateError
+
+STATIC_FOLDER = "_static"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")  # English names without the locale (security.md §6)
+
+
+def builtin_templates() -> Path:
+    """The theme shipped with podops: package data in a wheel, the top-level folder in a checkout."""
+    package = Path(__file__).resolve().parent
+    for folder in (package / "templates", package.parent / "templates"):
+        if (folder / "base.html").is_file():
+            return folder
+    raise TemplateError(Diagnostic(str(package / "templates"), message="the built-in theme is missing"))
+
+
+def long_date(value: datetime | None) -> str:
+    """A date readers understand everywhere, e.g. ``30 September 2024`` (UTC, no locale)."""
+    if value is None:
+        return ""
+    day = value.astimezone(timezone.utc)
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def iso_date(value: datetime | None) -> str:
+    """``YYYY-MM-DD`` in UTC, for ``<time datetime>``, sitemaps and JSON-LD."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d") if value else ""
+
+
+def hms(seconds: float | None) -> str:
+    """A duration as ``H:MM:SS``, in whole seconds like the feed's itunes:duration."""
+    if seconds is None:
+        return ""
+    total = int(round(seconds))
+    return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}"
+
+
+def clock(seconds: float) -> str:
+    """A position in an episode as ``M:SS`` (or ``H:MM:SS`` past the hour), for chapter lists."""
+    total = int(seconds)
+    if total >= 3600:
+        return hms(total)
+    return f"{total // 60}:{total % 60:02d}"
+
+
+def iso_duration(seconds: float | None) -> str:
+    """ISO 8601 duration (``PT1H2M3S``) as schema.org expects."""
+    if seconds is None:
+        return ""
+    total = int(round(seconds))
+    hours, minutes, secs = total // 3600, total // 60 % 60, total % 60
+    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + f"{secs}S"
+
+
+def seconds(value: float) -> str:
+    """A start time for ``#t=`` media fragments: no trailing ``.0``, at most millisecond precision."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown as sanitised HTML: the only filter whose output is trusted in a page."""
+    return Markup(markup.render(text or ""))
+
+
+def relative(target: str, page: str) -> str:
+    """Link from the output file ``page`` to the output file ``target``; folders end in ``/``."""
+    rel = posixpath.relpath(target, posixpath.dirname(page) or ".")
+    if rel == "index.html" or rel.endswith("/index.html"):
+        rel = rel.removesuffix("index.html") or "./"
+    return quote(rel, safe="/#")
+
+
+@jinja2.pass_context
+def href(context: Any, target: str) -> str:
+    """Template helper: a relative link from the page being rendered to an output path."""
+    return relative(target, context["page_path"])
+
+
+class Theme:
+    """Templates and static files, looked up in the production's folder first."""
+
+    def __init__(self, overrides: Path | None) -> None:
+        self.folders = [overrides.resolve()] if overrides else []
+        self.folders.append(builtin_templates())
+        self.overrides = self.folders[0] if overrides else None
+        self.env = Environment(
+            loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in self.folders]),
+            autoescape=select_autoescape(["html", "xml"]),
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+        self.env.filters.update(long_date=long_date, iso_date=iso_date, hms=hms, clock=clock,
+                                iso_duration=iso_duration, seconds=seconds, markdown=render_markdown,
+                                plain=markup.plain)
+        self.env.globals.update(href=href)
+
+    def render(self, name: str, **context: Any) -> str:
+        """Render one template, turning any failure inside a template into a TemplateError."""
+        try:
+            return self.env.get_template(name).render(**context)
+        except jinja2.TemplateSyntaxError as exc:
+            where = self._display(exc.filename, exc.name or name)
+            raise TemplateError(Diagnostic(where, exc.lineno, 0, "", f"template syntax error: {exc.message}"))
+        except jinja2.TemplateNotFound as exc:
+            where, line = self._innermost(exc) or (f"templates/{name}", 0)
+            raise TemplateError(Diagnostic(where, line, 0, "", f"template not found: {exc.name}")) from None
+        except jinja2.UndefinedError as exc:
+            where, line = self._innermost(exc) or (f"templates/{name}", 0)
+            raise TemplateError(Diagnostic(where, line, 0, "", f"undefined value: {exc.message}")) from None
+        except Exception as exc:  # a template's own mistake, e.g. {{ 1 / 0 }}; podops bugs re-raise
+            found = self._innermost(exc)
+            if found is None:
+                raise
+            raise TemplateError(Diagnostic(found[0], found[1], 0, "", f"template error: {exc}")) from None
+
+    def static_files(self) -> Iterator[tuple[str, Path]]:
+        """Every file under ``_static/``, by path relative to it, an override winning by name."""
+        found: dict[str, Path] = {}
+        for folder in reversed(self.folders):
+            static = folder / STATIC_FOLDER
+            if static.is_dir():
+                found.update({p.relative_to(static).as_posix(): p for p in static.rglob("*") if p.is_file()})
+        yield from sorted(found.items())
+
+    def _innermost(self, exc: BaseException) -> tuple[str, int] | None:
+        """The deepest traceback frame that is a template file (Jinja rewrites frames to them)."""
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            path = Path(frame.filename)
+            if any(path.is_relative_to(folder) for folder in self.folders):
+                return self._display(frame.filename, None), frame.lineno or 0
+        return None
+
+    def _display(self, filename: str | None, name: str | None) -> str:
+        """``templates/<name>`` for a production's own template; the full path for a built-in one."""
+        if filename:
+            path = Path(filename).resolve()
+            if self.overrides and path.is_relative_to(self.overrides):
+                return f"templates/{path.relative_to(self.overrides).as_posix()}"
+            return str(path)
+        return f"templates/{name}"
