@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from podops.vocabulary import CATEGORIES, MEDIUMS
+from podops.vocabulary import CATEGORIES, LANGUAGES, MEDIUMS
 
 SCHEMA_ID = "https://podops.dev/schema/v1/resource.json"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{7,43}$"
@@ -269,7 +269,8 @@ def json_schema_of(spec: Field) -> dict[str, Any]:
         out["anyOf"] = [{"type": "number", "minimum": 0},
                         {"type": "string", "pattern": r"^\s*(?:\d+:){0,2}\d+(?:\.\d+)?\s*$"}]
     elif kind == "language":
-        out |= {"type": "string", "pattern": r"^[A-Za-z]{2}(?:[-_][A-Za-z]{2}|[-_][0-9]{3})?$"}
+        codes = "|".join(_case_pattern(code) for code in sorted(LANGUAGES))
+        out |= {"type": "string", "pattern": f"^(?:{codes})(?:[-_][A-Za-z]{{2}}|[-_][0-9]{{3}})?$"}
     return out
 
 

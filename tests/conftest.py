@@ -117,3 +117,8 @@ def tree_hash(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true",
+                     help="Rewrite tests/golden/ from a fresh build of example-production.")

@@ -1,0 +1,152 @@
+"""The build as a whole: reproducible bytes, atomic replacement, locking, and a cache that never lies."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EPISODE, EXAMPLE, MEDIA, invoke, tree_hash
+from podops import build as build_module
+from podops import output
+from podops.errors import OutputError
+
+EP = "episodes/episode-6d1048a48504.yaml"
+
+
+def copy_reversed(source: Path, target: Path) -> None:
+    """Copy a tree creating files in reverse order, so directory order differs from the original."""
+    files = sorted((p for p in source.rglob("*") if p.is_file() and ".podops" not in p.parts), reverse=True)
+    for path in files:
+        dest = target / path.relative_to(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest)
+
+
+def run_build(prod: Path, out: Path, **env: str) -> None:
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": "1735689600", **env}
+    subprocess.run([sys.executable, "-m", "podops", "build", str(prod), "-o", str(out), "-q"],
+                   check=True, env=environment)
+
+
+def test_two_builds_are_byte_identical_across_hash_seed_locale_and_file_order(tmp_path: Path) -> None:
+    first, second = tmp_path / "a" / "example", tmp_path / "b" / "example"
+    shutil.copytree(EXAMPLE, first, ignore=shutil.ignore_patterns(".podops"))
+    copy_reversed(EXAMPLE, second)
+    run_build(first, tmp_path / "out-a", PYTHONHASHSEED="1", LC_ALL="C.UTF-8", TZ="UTC")
+    run_build(second, tmp_path / "out-b", PYTHONHASHSEED="4242", LC_ALL="de_DE.UTF-8", TZ="Asia/Kolkata")
+    a, b = tree_hash(tmp_path / "out-a"), tree_hash(tmp_path / "out-b")
+    assert a and a == b
+    feed = (tmp_path / "out-b" / "the-static-signal" / "feed.xml").read_text()
+    assert "<lastBuildDate>Wed, 01 Jan 2025 00:00:00 +0000</lastBuildDate>" in feed
+
+
+def test_without_source_date_epoch_last_build_date_is_the_newest_episode(example, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    subprocess.run([sys.executable, "-m", "podops", "build", str(example), "-o", str(out), "-q"], check=True, env=env)
+    feed = (out / "the-static-signal" / "feed.xml").read_text()
+    assert "<lastBuildDate>Mon, 30 Sep 2024 07:00:00 +0000</lastBuildDate>" in feed
+
+
+def test_a_failure_mid_render_leaves_the_old_output_intact(production, tmp_path: Path, monkeypatch) -> None:
+    prod, out = production(), tmp_path / "public"
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    before = tree_hash(out)
+    (prod / EP).write_text(EPISODE.replace("Episode One", "Episode Renamed"))
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("injected failure while rendering")
+
+    monkeypatch.setattr(build_module.site, "render_site", explode)
+    with pytest.raises(RuntimeError):
+        build_module.build(prod, out)
+    assert tree_hash(out) == before
+    assert not list(tmp_path.glob("public.podops-*"))
+
+
+def test_a_full_disk_while_writing_leaves_the_old_output_intact(production, tmp_path: Path, monkeypatch) -> None:
+    prod, out = production(), tmp_path / "public"
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    before = tree_hash(out)
+    (prod / EP).write_text(EPISODE.replace("Episode One", "Episode Renamed"))
+    real_copy = shutil.copyfile
+
+    def full_disk(src, dst, *args, **kwargs):
+        if str(dst).endswith(".mp3"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_copy(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(output.shutil, "copyfile", full_disk)
+    (tmp_path / "public" / "test-show" / "media" / "assets" / "ep.mp3").unlink()  # force a fresh copy
+    before = tree_hash(out)
+    with pytest.raises(OutputError, match="disk full"):
+        build_module.build(prod, out)
+    assert tree_hash(out) == before
+    assert not list(tmp_path.glob("public.podops-*"))
+
+
+def test_a_second_build_on_the_same_output_is_refused_while_one_runs(production, tmp_path: Path) -> None:
+    prod, out = production(), tmp_path / "public"
+    with output.lock(out):
+        result = invoke("build", prod, "-o", out)
+    assert result.exit_code == 1
+    assert "another podops build is writing this folder" in result.stderr
+    assert not out.exists()
+
+
+def test_user_files_such_as_cname_survive_a_rebuild(production, tmp_path: Path) -> None:
+    prod, out = production(), tmp_path / "public"
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    (out / "CNAME").write_text("podcast.example.com\n")
+    (out / "stray.html").write_text("old")
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    assert (out / "CNAME").read_text() == "podcast.example.com\n"
+    assert not (out / "stray.html").exists()  # everything else is the build's own
+
+
+def test_media_changed_in_place_with_same_size_and_mtime_is_probed_again(production, tmp_path: Path) -> None:
+    prod, out = production({"assets/ep.mp3": MEDIA / "vbr.mp3"}), tmp_path / "public"
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    target = prod / "assets" / "ep.mp3"
+    stat = target.stat()
+    replacement = (MEDIA / "cbr.mp3").read_bytes()
+    replacement = replacement + b"\0" * (stat.st_size - len(replacement))  # same size; zero padding is harmless
+    with target.open("r+b") as handle:  # in place: same inode, same size
+        handle.write(replacement)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    feed = (out / "test-show" / "feed.xml").read_text()
+    assert "<itunes:duration>4</itunes:duration>" in feed  # cbr.mp3 lasts 4 s, vbr.mp3 6 s
+    assert (out / "test-show" / "media" / "assets" / "ep.mp3").read_bytes() == replacement
+
+
+def test_a_corrupt_cache_is_rebuilt_not_trusted(production, tmp_path: Path) -> None:
+    prod, out = production(), tmp_path / "public"
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    (prod / ".podops" / "cache.sqlite").write_bytes(b"this is not a database" * 100)
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    assert "<itunes:duration>4</itunes:duration>" in (out / "test-show" / "feed.xml").read_text()
+
+
+def test_cache_survives_a_fresh_clone_where_every_mtime_is_new(production, tmp_path: Path) -> None:
+    prod, out = production(), tmp_path / "public"
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    clone = tmp_path / "clone"
+    shutil.copytree(prod, clone)  # new inodes and ctimes; the cache folder comes along (as with actions/cache)
+    report = build_module.build(clone, tmp_path / "public2")
+    assert report.cache_misses == 0 and report.cache_hits >= 2
+
+
+def test_unchanged_files_are_not_rewritten(production, tmp_path: Path) -> None:
+    prod, out = production(), tmp_path / "public"
+    build_module.build(prod, out)
+    inode = (out / "test-show" / "feed.xml").stat().st_ino
+    report = build_module.build(prod, out)
+    assert report.files["written"] == 0
+    assert (out / "test-show" / "feed.xml").stat().st_ino == inode

@@ -1,0 +1,96 @@
+"""The command line through click's runner: exit codes, output formats, scaffolding."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from conftest import EPISODE, IMAGES, MEDIA, SHOW, invoke
+from podops.scaffold import SCHEMA_FILE
+
+EP = "episodes/episode-6d1048a48504.yaml"
+
+
+def test_validate_ok_writes_nothing(production) -> None:
+    prod = production()
+    before = sorted(p for p in prod.rglob("*"))
+    result = invoke("validate", prod)
+    assert result.exit_code == 0
+    assert "ok: 1 show(s), 1 episode(s), no errors" in result.stderr
+    assert sorted(p for p in prod.rglob("*")) == before  # not even a cache
+
+
+def test_validate_json_format(production) -> None:
+    prod = production({"show.yaml": SHOW.replace("  title: Test Show", "  titel: Test Show")})
+    result = invoke("validate", prod, "--format", "json")
+    assert result.exit_code == 1
+    diagnostics = json.loads(result.stdout)
+    assert {"path": "show.yaml", "line": 10, "column": 3, "field": "description.titel",
+            "message": "unknown field (did you mean 'title'?)", "severity": "error"} in diagnostics
+
+
+def test_github_actions_annotations(production) -> None:
+    prod = production({"show.yaml": SHOW.replace("  title: Test Show", "  titel: Test Show")})
+    result = invoke("validate", prod, env={"GITHUB_ACTIONS": "true"})
+    assert result.exit_code == 1
+    assert any(line.startswith("::error file=") and "line=10,col=3::description.titel: unknown field" in line
+               for line in result.stdout.splitlines())
+
+
+def test_usage_errors_exit_2(production, tmp_path: Path) -> None:
+    assert invoke("build", "--nope").exit_code == 2
+    assert invoke("build", production(), "--base-url", "javascript:alert(1)").exit_code == 2
+
+
+def test_build_prints_where_the_feed_is_and_a_summary(production, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    result = invoke("build", production(), "-o", out, "--base-url", "https://cdn.example.net/pod")
+    assert result.exit_code == 0
+    assert f"feed: {out / 'test-show' / 'feed.xml'}" in result.stderr
+    assert "built 1 show(s): 1 episode(s) published, 0 scheduled, 0 draft(s) skipped" in result.stderr
+    feed = (out / "test-show" / "feed.xml").read_text()
+    assert 'url="https://cdn.example.net/pod/test-show/media/assets/ep.mp3"' in feed
+    quiet = invoke("build", production(name="p2"), "-o", tmp_path / "q", "-q")
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_missing_base_url_is_explained(production, tmp_path: Path) -> None:
+    prod = production({"show.yaml": SHOW.replace("site:\n  baseUrl: https://example.com/\n", "")})
+    result = invoke("build", prod, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "show.yaml:1:1: site.baseUrl: is required to write absolute feed and enclosure URLs" in result.stderr
+
+
+def test_new_show_and_episode_make_a_production_that_validates(tmp_path: Path) -> None:
+    prod = tmp_path / "mycast"
+    show = invoke("new", "show", prod, "--name", "my-new-cast", "--title", "My New Cast", "--email", "me@example.org")
+    assert show.exit_code == 0, show.output
+    show_file = Path(show.stdout.strip())
+    assert show_file.name.startswith("show-") and len(show_file.stem) == len("show-") + 12
+    assert show_file.read_text().startswith(f"# yaml-language-server: $schema={SCHEMA_FILE}\n")
+    shutil.copyfile(IMAGES / "ok.png", prod / "cover.png")
+    episode = invoke("new", "episode", prod, "--name", "first-words", "--title", "First words",
+                     "--audio", "audio/first.mp3")
+    assert episode.exit_code == 0, episode.output
+    episode_file = Path(episode.stdout.strip())
+    assert episode_file.read_text().startswith(f"# yaml-language-server: $schema=../{SCHEMA_FILE}\n")
+    (prod / "audio").mkdir()
+    shutil.copyfile(MEDIA / "cbr.mp3", prod / "audio" / "first.mp3")
+    result = invoke("validate", prod)
+    assert result.exit_code == 0, result.output
+    assert json.loads((prod / SCHEMA_FILE).read_text())["$defs"]["show"]
+
+
+def test_new_episode_needs_a_show(tmp_path: Path) -> None:
+    result = invoke("new", "episode", tmp_path, "--name", "first-words", "--title", "x")
+    assert result.exit_code == 1
+    assert "no show found" in result.stderr
+
+
+def test_version_and_module_entry_point() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "podops", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("podops, version ")

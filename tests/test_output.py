@@ -1,0 +1,48 @@
+"""The output plan refuses collisions and escapes; the commit swaps whole folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from podops.errors import OutputError
+from podops.output import Plan, check_output, commit
+
+
+@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b"])
+def test_paths_cannot_escape_the_output(path: str) -> None:
+    with pytest.raises(OutputError, match="escapes"):
+        Plan().add(path, b"x")
+
+
+def test_two_files_cannot_claim_one_path() -> None:
+    plan = Plan()
+    plan.add("a/index.html", "x")
+    with pytest.raises(OutputError, match="same output file"):
+        plan.add("a/index.html", "y")
+
+
+def test_commit_replaces_the_whole_folder(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    plan = Plan()
+    plan.add("a.txt", "1")
+    commit(plan, out)
+    second = Plan()
+    second.add("b.txt", "2")
+    stats, _ = commit(second, out)
+    assert sorted(p.name for p in out.iterdir()) == ["b.txt"]
+    assert stats["written"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+def test_dangerous_output_folders_are_refused(tmp_path: Path) -> None:
+    prod = tmp_path / "prod"
+    prod.mkdir()
+    for bad in (prod, prod / "public", tmp_path, Path("/"), Path.home()):
+        with pytest.raises(OutputError):
+            check_output(bad, prod)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        check_output(tmp_path / "file", prod)
+    check_output(tmp_path / "public", prod)

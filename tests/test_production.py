@@ -1,0 +1,94 @@
+"""Finding resources: layouts PodOps used, networks of shows, and files that are not resources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import EPISODE, SHOW, write_production
+from podops.errors import ResourceError
+from podops.production import load_production
+
+EP = "episodes/episode-6d1048a48504.yaml"
+
+LEGACY = """\
+apiVersion: v1
+kind: episode
+metadata:
+  name: legacy-episode
+  labels:
+    guid: 1234567890ab
+    parent_guid: aaa94297acfc
+    date: Fri, 04 Jun 2021 20:10:35 +0000
+    season: "1"
+    episode: "2"
+    explicit: "no"
+    type: Full
+    block: "no"
+description:
+  title: Legacy
+  summary: Written by the hosted PodOps.
+enclosure:
+  uri: assets/ep2.mp3
+  rel: local
+"""
+
+
+def test_example_layout_loads(production) -> None:
+    show = load_production(production()).shows[0]
+    assert show.name == "test-show" and show.language == "en-us" and show.explicit is False
+    (episode,) = show.episodes
+    assert (episode.guid, episode.season, episode.number) == ("6d1048a48504", 1, 1)
+
+
+def test_legacy_labels_layout_is_read(production) -> None:
+    prod = production({"episodes/legacy.yml": LEGACY, "assets/ep2.mp3": b"x"})
+    show = load_production(prod).shows[0]
+    legacy = next(e for e in show.episodes if e.name == "legacy-episode")
+    assert (legacy.guid, legacy.parent, legacy.number, legacy.type, legacy.explicit) == (
+        "1234567890ab", "aaa94297acfc", 2, "full", False)
+
+
+def test_files_that_are_not_resources_are_ignored(production) -> None:
+    prod = production({
+        ".github/workflows/build.yml": "on: push\njobs: {}\n",
+        "mkdocs.yml": "site_name: notes\n",
+        "templates/partials/x.yaml": "kind: nonsense\n",
+        "_drafts/ideas.yaml": "kind: whatever\n",
+    })
+    assert len(load_production(prod).shows[0].episodes) == 1
+
+
+def test_a_folder_of_productions_builds_as_a_network(tmp_path: Path) -> None:
+    write_production(tmp_path / "net" / "one")
+    other = SHOW.replace("test-show", "other-show").replace("aaa94297acfc", "bbb94297acfc")
+    write_production(tmp_path / "net" / "two", {
+        "show.yaml": other,
+        "episodes/episode-6d1048a48504.yaml": EPISODE.replace("6d1048a48504", "7d1048a48504").replace(
+            "aaa94297acfc", "bbb94297acfc")})
+    production = load_production(tmp_path / "net")
+    assert [s.name for s in production.shows] == ["other-show", "test-show"]
+    assert all(len(s.episodes) == 1 for s in production.shows)
+    assert production.shows[0].episodes[0].display == "two/episodes/episode-6d1048a48504.yaml"
+
+
+def test_two_shows_in_one_folder_are_an_error(production) -> None:
+    other = SHOW.replace("test-show", "other-show").replace("aaa94297acfc", "bbb94297acfc")
+    with pytest.raises(ResourceError, match="a second show in one production folder"):
+        load_production(production({"show-bbb94297acfc.yaml": other}))
+
+
+def test_asset_paths_may_be_relative_to_the_resource_file(production) -> None:
+    prod = production({EP: EPISODE.replace("uri: assets/ep.mp3", "uri: ep.mp3"),
+                       "episodes/ep.mp3": b"ID3"})
+    episode = load_production(prod).shows[0].episodes[0]
+    assert episode.enclosure.path == (prod / "episodes" / "ep.mp3").resolve()
+
+
+def test_symlinked_resource_outside_is_not_read(production, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(EPISODE.replace("6d1048a48504", "9d1048a48504").replace("first-episode", "sneaky-episode"))
+    prod = production()
+    (prod / "episodes" / "link.yaml").symlink_to(outside)
+    assert [e.name for e in load_production(prod).shows[0].episodes] == ["first-episode"]

@@ -1,0 +1,99 @@
+"""``podops schema`` and ``podops validate`` agree: the same files pass or fail in both."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conftest import EPISODE, SHOW, invoke
+from podops.errors import Problems
+from podops.schema import EPISODE as EPISODE_SPEC
+from podops.schema import SHOW as SHOW_SPEC
+from podops.schema import json_schema
+from podops.validate import Validator
+from podops.yamlfile import parse
+
+VALIDATOR = jsonschema.Draft202012Validator(json_schema())
+
+
+def plain(value: Any) -> Any:
+    """YAML positions stripped: what an editor's language server sees."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def podops_accepts(text: str, spec) -> bool:
+    problems = Problems()
+    Validator("f.yaml", problems).check(spec, parse(text, "f.yaml"), "", (1, 1))
+    return not problems.errors
+
+
+def schema_accepts(text: str) -> bool:
+    return VALIDATOR.is_valid(plain(parse(text, "f.yaml")))
+
+
+SHOW_CASES = [
+    ("valid", SHOW, True),
+    ("unknown field", SHOW.replace("  title: Test Show", "  titel: Test Show"), False),
+    ("missing title", SHOW.replace("  title: Test Show\n", ""), False),
+    ("guid prefix only", SHOW.replace("aaa94297acfc", "aXYZ4297acfc"), False),
+    ("name with dot", SHOW.replace("name: test-show", "name: test.show"), False),
+    ("javascript url", SHOW.replace("https://example.com/", "javascript:alert(1)"), False),
+    ("explicit maybe", SHOW.replace('explicit: "no"', "explicit: maybe"), False),
+    ("explicit yes", SHOW.replace('explicit: "no"', "explicit: Yes"), True),
+    ("category unknown", SHOW.replace("name: Technology", "name: Tech"), False),
+    ("language english", SHOW.replace("language: en_US", "language: english"), False),
+    ("language xx", SHOW.replace("language: en_US", "language: xx_US"), False),
+    ("bad email", SHOW.replace("test@example.com", "not-an-email"), False),
+    ("type Serial", SHOW.replace('explicit: "no"', 'explicit: "no"\n    type: Serial'), True),
+    ("type weekly", SHOW.replace('explicit: "no"', 'explicit: "no"\n    type: weekly'), False),
+    ("kind shows", SHOW.replace("kind: show", "kind: Shows"), True),
+]
+EPISODE_CASES = [
+    ("valid", EPISODE, True),
+    ("naive date", EPISODE.replace("Fri, 04 Jun 2021 20:10:35 +0000", "2021-06-04 20:10:35"), False),
+    ("iso date", EPISODE.replace("Fri, 04 Jun 2021 20:10:35 +0000", "2021-06-04T20:10:35Z"), True),
+    ("season zero", EPISODE.replace("season: 1", "season: 0"), False),
+    ("season text", EPISODE.replace("season: 1", 'season: "2"'), True),
+    ("episode float", EPISODE.replace("episode: 1", "episode: 1.5"), False),
+    ("type Trailer", EPISODE.replace("    episode: 1", "    episode: 1\n    type: Trailer"), True),
+    ("status draft", EPISODE.replace("    episode: 1", "    episode: 1\n    status: draft"), True),
+    ("status gone", EPISODE.replace("    episode: 1", "    episode: 1\n    status: gone"), False),
+    ("duration clock", EPISODE.replace("  summary: The first one.", "  summary: x\n  duration: '1:02:03'"), True),
+    ("duration bad", EPISODE.replace("  summary: The first one.", "  summary: x\n  duration: '1:2:3:4'"), False),
+    ("chapters", EPISODE + "chapters:\n  - start: '0:30'\n    title: Intro\n", True),
+    ("chapter without title", EPISODE + "chapters:\n  - start: 0\n", False),
+    ("no enclosure", EPISODE.replace("enclosure:\n  uri: assets/ep.mp3\n", ""), False),
+]
+
+
+@pytest.mark.parametrize("text, ok", [c[1:] for c in SHOW_CASES], ids=[c[0] for c in SHOW_CASES])
+def test_show_files_get_the_same_verdict_from_schema_and_validator(text: str, ok: bool) -> None:
+    assert podops_accepts(text, SHOW_SPEC) is ok
+    assert schema_accepts(text) is ok
+
+
+@pytest.mark.parametrize("text, ok", [c[1:] for c in EPISODE_CASES], ids=[c[0] for c in EPISODE_CASES])
+def test_episode_files_get_the_same_verdict_from_schema_and_validator(text: str, ok: bool) -> None:
+    assert podops_accepts(text, EPISODE_SPEC) is ok
+    assert schema_accepts(text) is ok
+
+
+def test_schema_command_prints_draft_2020_12() -> None:
+    result = invoke("schema")
+    data = json.loads(result.stdout)
+    assert data["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(data)
+    assert set(data["$defs"]) == {"show", "episode"}
+
+
+def test_committed_example_schema_is_current() -> None:
+    from conftest import EXAMPLE
+
+    assert json.loads((EXAMPLE / "podops-schema.json").read_text()) == json_schema()

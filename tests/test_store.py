@@ -1,0 +1,45 @@
+"""The probe cache: keyed by content, refreshed on any write, rebuilt when corrupt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from podops.media import file_hash
+from podops.store import Store
+
+
+def test_values_survive_reopening(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.put("probe", "k", {"a": 1})
+    store.close()
+    again = Store(tmp_path)
+    assert again.get("probe", "k") == {"a": 1}
+    assert (tmp_path / ".podops" / ".gitignore").read_text().endswith("*\n")
+
+
+def test_content_hash_is_recomputed_after_any_write(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    target = tmp_path / "a.bin"
+    target.write_bytes(b"one")
+    first = store.content_hash(target, file_hash)
+    st = target.stat()
+    target.write_bytes(b"two")  # same size
+    import os
+
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime; ctime still moves
+    assert store.content_hash(target, file_hash) != first
+
+
+def test_read_only_store_creates_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path, writable=False)
+    store.put("probe", "k", 1)
+    assert store.get("probe", "k") is None
+    assert not (tmp_path / ".podops").exists()
+
+
+def test_corrupt_store_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / ".podops").mkdir()
+    (tmp_path / ".podops" / "cache.sqlite").write_bytes(b"garbage" * 1000)
+    store = Store(tmp_path)
+    store.put("probe", "k", 2)
+    assert store.get("probe", "k") == 2
