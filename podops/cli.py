@@ -111,11 +111,13 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
 @main.command()
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to a file instead of standard output.")
-def schema(out: Path | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json",
+              help="JSON Schema for editors, or Markdown reference tables.")
+def schema(out: Path | None, fmt: str) -> None:
     """Print the JSON Schema of show and episode resources (for editors)."""
-    from podops.schema import json_schema
+    from podops.schema import json_schema, markdown
 
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = markdown() if fmt == "markdown" else json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if out:
         out.write_text(text)
     else:

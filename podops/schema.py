@@ -288,3 +288,30 @@ def json_schema() -> dict[str, Any]:
         "oneOf": [{"$ref": "#/$defs/show"}, {"$ref": "#/$defs/episode"}],
         "$defs": {"show": show, "episode": episode},
     }
+
+
+def _rows(spec: Field, path: str) -> list[str]:
+    rows = []
+    for key, sub in spec.fields.items():
+        name = f"{path}.{key}" if path else key
+        kind = sub.kind
+        if kind == "list" and sub.item is not None:
+            kind = f"list of {sub.item.kind}"
+        if kind.endswith("choice") and sub.choices and len(sub.choices) <= 8:
+            kind = " \\| ".join(sub.choices)
+        elif sub.max and sub.kind == "text":
+            kind = f"text ≤ {sub.max}"
+        rows.append(f"| `{name}` | {kind} | {'yes' if sub.required else ''} | {sub.doc} |")
+        child = sub.item if sub.kind == "list" else sub
+        if child is not None and child.kind == "struct" and child.fields:
+            rows.extend(_rows(child, name + ("[]" if sub.kind == "list" else "")))
+    return rows
+
+
+def markdown() -> str:
+    """Reference tables of every field, generated from the same declaration as the validator."""
+    parts = []
+    for kind, spec in RESOURCES.items():
+        parts += [f"### `kind: {kind}`", "", "| field | kind | required | meaning |", "|---|---|---|---|",
+                  *_rows(spec, ""), ""]
+    return "\n".join(parts)

@@ -97,3 +97,12 @@ def test_committed_example_schema_is_current() -> None:
     from conftest import EXAMPLE
 
     assert json.loads((EXAMPLE / "podops-schema.json").read_text()) == json_schema()
+
+
+def test_format_reference_in_docs_is_current() -> None:
+    from conftest import ROOT
+    from podops.schema import markdown
+
+    text = (ROOT / "docs" / "format.md").read_text()
+    marker = "<!-- generated: podops schema --format markdown -->\n"
+    assert text.split(marker, 1)[1] == markdown()
