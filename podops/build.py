@@ -14,7 +14,7 @@ from pathlib import Path
 
 from podops import feed, output, site, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
-from podops.inventory import probe_production
+from podops.inventory import Progress, probe_production
 from podops.model import Episode, Production, Release, Show
 from podops.production import load_production
 from podops.store import Store
@@ -36,6 +36,8 @@ class Report:
     files: dict[str, int] = field(default_factory=dict)
     cache_hits: int = 0
     cache_misses: int = 0
+    probed: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
 
 
 def source_date_epoch(environ: dict[str, str] | None = None) -> datetime | None:
@@ -118,7 +120,8 @@ def plan_site(production: Production, releases: list[Release], templates: Path |
 
 
 def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = False,
-          now: datetime | None = None, workers: int | None = None) -> Report:
+          now: datetime | None = None, workers: int | None = None,
+          progress: Progress | None = None) -> Report:
     """Build ``root`` into ``out``; on any error raise and leave ``out`` exactly as it was."""
     started = time.perf_counter()
     source_date = source_date_epoch()
@@ -129,8 +132,9 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     problems.extend(getattr(production, "warnings", []))
     store = Store(production.root)
     try:
-        problems.extend(probe_production(production, store, workers))
-        report = Report(cache_hits=store.hits, cache_misses=store.misses)
+        probed: list[str] = []
+        problems.extend(probe_production(production, store, workers, progress, probed))
+        report = Report(cache_hits=store.hits, cache_misses=store.misses, probed=probed)
         report.shows = len(production.shows)
         releases = [release(show, now, drafts, _base_url(show, base_url, problems), report)
                     for show in production.shows]
@@ -140,7 +144,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         plan = plan_site(production, releases, templates if templates.is_dir() else None, source_date)
         key = os.fspath(out.absolute())
         with output.lock(out):
-            report.files, placed = output.commit(plan, out, store.get("output", key))
+            report.files, placed = output.commit(plan, out, store.get("output", key), report.changed)
         store.put("output", key, placed)
     finally:
         store.close()

@@ -48,6 +48,40 @@ def _run(action: Callable[[], Any], fmt: str = "text", root: Path | None = None)
         sys.exit(1)
 
 
+class _Progress:
+    """A progress bar on a terminal for stages that take more than a moment; silent in CI."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty() and not os.environ.get("CI")
+        self.bar: Any = None
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total < 20:
+            return
+        if self.bar is None or stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=total, label=stage, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _progress(enabled: bool) -> _Progress:
+    return _Progress(enabled)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="podops")
 def main() -> None:
@@ -88,7 +122,9 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
 
     if base_url and check_url(base_url):
         raise click.BadParameter(check_url(base_url) or "", param_hint="--base-url")
-    report = _run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts), fmt, directory)
+    with _progress(enabled=not quiet) as progress:
+        report = _run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts, progress=progress),
+                      fmt, directory)
     if report.warnings:
         _emit(report.warnings, fmt, directory)
     if quiet:
@@ -96,6 +132,10 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
     for line in report.scheduled:
         click.echo(f"scheduled: {line}", err=True)
     if verbose:
+        for path in report.probed:
+            click.echo(f"probed: {path} (content new to the cache)", err=True)
+        for path in report.changed:
+            click.echo(f"wrote: {path} (bytes changed)", err=True)
         files = report.files
         click.echo(f"files: {files.get('written', 0)} written, {files.get('unchanged', 0)} unchanged, "
                    f"{files.get('copied', 0)} media copied; probe cache {report.cache_hits} hits, "
@@ -150,6 +190,31 @@ def new_episode(directory: Path, name: str, title: str, audio: str | None) -> No
     """Write episodes/episode-<guid>.yaml (a draft) for the production's show."""
     path = _run(lambda: scaffold.new_episode(directory, name, title, audio))
     click.echo(str(path))
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-p", "--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--drafts", is_flag=True, help="Include draft episodes.")
+def serve(directory: Path, port: int, drafts: bool) -> None:
+    """Preview the site on 127.0.0.1, rebuilding and reloading pages on every change."""
+    from podops.serve import serve as run_serve
+
+    def notify(report: Any, error: PodopsError | None) -> None:
+        if error is not None:
+            _emit(error.diagnostics, "text", directory)
+            click.echo("build failed: still serving the last good site", err=True)
+            return
+        _emit(report.warnings, "text", directory)
+        for feed in report.feeds:
+            click.echo(f"feed: {feed}", err=True)
+        click.echo(f"built {report.published} episode(s) in {report.seconds:.2f} s", err=True)
+
+    def ready(url: str) -> None:
+        click.echo(f"serving {url} (Ctrl-C to stop)", err=True)
+
+    _run(lambda: run_serve(directory, port, drafts, notify, ready))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,16 @@ def _jobs(production: Production) -> list[Job]:
     return jobs
 
 
-def probe_production(production: Production, store: Store, workers: int | None = None) -> Problems:
-    """Measure every local asset (cached by content) and record problems at resource lines."""
+Progress = Callable[[str, int, int], None]
+
+
+def probe_production(production: Production, store: Store, workers: int | None = None,
+                     progress: Progress | None = None, probed: list[str] | None = None) -> Problems:
+    """Measure every local asset (cached by content) and record problems at resource lines.
+
+    ``progress(stage, done, total)`` is told how probing advances; ``probed`` collects the files
+    that had to be measured because their content is new to the cache.
+    """
     problems = Problems()
     pending: list[tuple[Job, str]] = []
     for job in _jobs(production):
@@ -84,19 +93,30 @@ def probe_production(production: Production, store: Store, workers: int | None =
             pending.append((job, key))
         else:
             _apply(job, cached, problems)
-    results = _run([(job.kind, os.fspath(job.asset.path)) for job, _ in pending], workers)
+    if probed is not None:
+        probed.extend(sorted(job.asset.uri for job, _ in pending))
+    results = _run([(job.kind, os.fspath(job.asset.path)) for job, _ in pending], workers, progress)
     for (job, key), result in zip(pending, results, strict=True):
         store.put("probe", key, result)
         _apply(job, result, problems)
     return problems
 
 
-def _run(tasks: list[tuple[str, str]], workers: int | None) -> list[tuple[str, Any]]:
+def _run(tasks: list[tuple[str, str]], workers: int | None, progress: Progress | None) -> list[tuple[str, Any]]:
     workers = workers or os.cpu_count() or 1
+    results: list[tuple[str, Any]] = []
     if len(tasks) < PARALLEL_FROM or workers < 2:
-        return [_probe(kind, path) for kind, path in tasks]
+        for kind, path in tasks:
+            results.append(_probe(kind, path))
+            if progress:
+                progress("probing media", len(results), len(tasks))
+        return results
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_probe, *zip(*tasks, strict=True), chunksize=16))
+        for result in pool.map(_probe, *zip(*tasks, strict=True), chunksize=16):
+            results.append(result)
+            if progress:
+                progress("probing media", len(results), len(tasks))
+    return results
 
 
 def _apply(job: Job, result: Any, problems: Problems) -> None:

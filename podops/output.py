@@ -107,11 +107,13 @@ def _cleanup_stale(out: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None) -> tuple[dict[str, int], dict[str, str]]:
+def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None,
+           changed: list[str] | None = None) -> tuple[dict[str, int], dict[str, str]]:
     """Write the plan beside ``out`` and swap it in; on any error the old output stays as it was.
 
     ``placed`` maps media paths of the previous output to the content hash copied there; the
-    returned map is the one to remember for the next build.
+    returned map is the one to remember for the next build. ``changed`` collects the paths whose
+    bytes differ from the previous output.
     """
     placed = placed or {}
     now_placed: dict[str, str] = {}
@@ -131,6 +133,8 @@ def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None) -> tuple
             else:
                 target.write_bytes(data)
                 stats["written"] += 1
+                if changed is not None:
+                    changed.append(rel)
         for rel, (source, digest) in sorted(plan.links.items()):
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -141,6 +145,8 @@ def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None) -> tuple
             else:
                 shutil.copyfile(source, target)
                 stats["copied"] += 1
+                if changed is not None:
+                    changed.append(rel)
             now_placed[rel] = digest
         for name in KEPT_NAMES:
             kept = out / name

@@ -94,3 +94,15 @@ def test_version_and_module_entry_point() -> None:
 
     result = subprocess.run([sys.executable, "-m", "podops", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("podops, version ")
+
+
+def test_verbose_explains_what_was_probed_and_rewritten(production, tmp_path: Path) -> None:
+    prod, out = production(), tmp_path / "public"
+    first = invoke("build", prod, "-o", out, "-v")
+    assert "probed: assets/ep.mp3 (content new to the cache)" in first.stderr
+    assert "wrote: test-show/feed.xml (bytes changed)" in first.stderr
+    (prod / EP).write_text(EPISODE.replace("Episode One", "Episode Uno"))
+    second = invoke("build", prod, "-o", out, "-v")
+    assert "probed:" not in second.stderr
+    assert "wrote: test-show/feed.xml (bytes changed)" in second.stderr
+    assert "probe cache 2 hits, 0 misses" in second.stderr
