@@ -90,6 +90,17 @@ def release(show: Show, now: datetime, drafts: bool, base_url: str, report: Repo
     return Release(show, _order(show, visible), base_url, feed_url, scheduled)
 
 
+def _check_podcast_guid(item: Release, problems: Problems) -> None:
+    """A podcast:guid written in show.yaml wins, but a mismatch with the feed URL is worth a warning."""
+    show = item.show
+    derived = feed.podcast_guid(item.feed_url)
+    if show.podcast_guid and show.podcast_guid != derived:
+        line, column = show.mark("podcastGuid")
+        problems.add(show.display, line, column, "podcastGuid",
+                     f"differs from {derived}, derived from {item.feed_url}; keeping the written value "
+                     "(right after a move of the feed, wrong otherwise)", "warning")
+
+
 def _base_url(show: Show, override: str | None, problems: Problems) -> str:
     base = override or show.base_url
     if not base:
@@ -138,6 +149,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         report.shows = len(production.shows)
         releases = [release(show, now, drafts, _base_url(show, base_url, problems), report)
                     for show in production.shows]
+        for item in releases:
+            _check_podcast_guid(item, problems)
         problems.raise_if_errors(ResourceError)
         report.warnings = problems.warnings
         templates = production.root / "templates"

@@ -24,7 +24,7 @@ MAX_URL = 2_000
 class Field:
     """One field of a resource: its kind, limits and documentation."""
 
-    kind: str  # text name guid date url email flag choice int duration language struct list
+    kind: str  # text name guid uuid date url email flag choice int duration language struct list any
     doc: str = ""
     required: bool = False
     max: int | None = None
@@ -139,7 +139,7 @@ SHOW = _struct(
     image=asset("Show artwork: JPEG or PNG, square, 1400–3000 px, RGB.", True),
     newFeedLink=asset("Moves subscribers to a new feed URL (itunes:new-feed-url)."),
     feedLink=asset("Where the feed was published before; informational."),
-    podcastGuid=Field("text", "podops: podcast:guid (a UUID); derived from the feed URL when absent."),
+    podcastGuid=Field("uuid", "podops: podcast:guid (a UUID); derived from the feed URL when absent."),
     site=_struct(
         "podops: where and how the site is published.",
         baseUrl=Field("url", "Public URL of the output folder, e.g. https://example.com/."),
@@ -252,6 +252,9 @@ def json_schema_of(spec: Field) -> dict[str, Any]:
     elif kind == "url":
         out |= {"type": "string", "pattern": r"^[hH][tT][tT][pP][sS]?://[^\s\"<>]+$",
                 "maxLength": MAX_URL}
+    elif kind == "uuid":
+        out |= {"type": "string",
+                "pattern": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
     elif kind == "email":
         out |= {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$"}
     elif kind == "flag":

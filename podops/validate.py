@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+import uuid
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -184,6 +185,13 @@ class Validator:
         if problem:
             raise ValueError(problem)
         return text
+
+    def _uuid(self, spec: Field, value: Any, path: str, where: Mark) -> str:
+        text = self._text(spec, value, path, where).strip()
+        try:
+            return str(uuid.UUID(text))
+        except ValueError:
+            raise ValueError(f"not a UUID: {text!r}") from None
 
     def _email(self, spec: Field, value: Any, path: str, where: Mark) -> str:
         text = self._text(spec, value, path, where).strip()

@@ -208,3 +208,15 @@ def test_scheduled_episode_appears_once_its_date_has_passed(example, tmp_path: P
     assert result.exit_code == 0
     titles = [e.title for e in feedparser.parse((out / "the-static-signal" / "feed.xml").read_bytes()).entries]
     assert titles[0] == "Scheduled episodes and continuous integration"
+
+
+def test_a_written_podcast_guid_wins_with_a_warning_when_it_differs(production, tmp_path: Path) -> None:
+    prod = production({"show.yaml": SHOW + "podcastGuid: 9b024349-ccf0-5f69-a609-6b82873eab3c\n"})
+    out = tmp_path / "public"
+    result = invoke("build", prod, "-o", out)
+    assert result.exit_code == 0
+    assert "show.yaml:21:1: warning: podcastGuid: differs from" in result.stderr
+    assert "<podcast:guid>9b024349-ccf0-5f69-a609-6b82873eab3c</podcast:guid>" in (
+        out / "test-show" / "feed.xml").read_text()
+    bad = production({"show.yaml": SHOW + "podcastGuid: not-a-uuid\n"}, name="bad")
+    assert invoke("build", bad, "-o", tmp_path / "o2").exit_code == 1
