@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from podops import feed, output, site, urls
+from podops import feed, markup, output, site, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
 from podops.inventory import Progress, probe_production
 from podops.model import Episode, Production, Release, Show
@@ -94,7 +94,7 @@ def _check_podcast_guid(item: Release, problems: Problems) -> None:
     """A podcast:guid written in show.yaml wins, but a mismatch with the feed URL is worth a warning."""
     show = item.show
     derived = feed.podcast_guid(item.feed_url)
-    if show.podcast_guid and show.podcast_guid != derived:
+    if show.podcast_guid and show.podcast_guid != derived and not show.moved_from:
         line, column = show.mark("podcastGuid")
         problems.add(show.display, line, column, "podcastGuid",
                      f"differs from {derived}, derived from {item.feed_url}; keeping the written value "
@@ -124,7 +124,12 @@ def plan_site(production: Production, releases: list[Release], templates: Path |
             if episode.chapters:
                 plan.add(urls.chapters_path(show, episode), feed.chapters_json(show, episode))
             for asset in (episode.enclosure, episode.image, *episode.transcripts):
-                if asset is not None and asset.path is not None and asset.sha256:
+                if asset is None or asset.path is None or not asset.sha256:
+                    continue
+                if asset.path.suffix.lower() in (".html", ".htm"):  # served as a page: never verbatim
+                    text = asset.path.read_text(encoding="utf-8", errors="replace")
+                    plan.add(urls.asset_path(show, asset), markup.sanitize(text))
+                else:
                     plan.link(urls.asset_path(show, asset), asset.path, asset.sha256)
     site.render_site(releases, plan, templates)
     return plan

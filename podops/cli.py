@@ -166,7 +166,7 @@ def schema(out: Path | None, fmt: str) -> None:
 
 @main.group()
 def new() -> None:
-    """Write a new resource with a fresh GUID."""
+    """Write a new resource with a fresh GUID, or a CI workflow."""
 
 
 @new.command("show")
@@ -215,6 +215,36 @@ def serve(directory: Path, port: int, drafts: bool) -> None:
         click.echo(f"serving {url} (Ctrl-C to stop)", err=True)
 
     _run(lambda: run_serve(directory, port, drafts, notify, ready))
+
+
+@main.command("import")
+@click.argument("feed")
+@click.option("-o", "--output", "out", default=".", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder to write the production into.")
+@click.option("--base-url", help="Set site.baseUrl: where the new site will be published.")
+@click.option("--offline", is_flag=True, help="Do not fetch podcast:chapters files over the network.")
+def import_(feed: str, out: Path, base_url: str | None, offline: bool) -> None:
+    """Turn an RSS feed (a file or an http(s) URL) into show.yaml and one YAML per episode."""
+    from podops.importer import import_feed
+    from podops.validate import check_url
+
+    if base_url and check_url(base_url):
+        raise click.BadParameter(check_url(base_url) or "", param_hint="--base-url")
+    imported = _run(lambda: import_feed(feed, out, base_url=base_url, offline=offline))
+    _emit(imported.warnings, "text", None)
+    click.echo(f"imported {imported.episodes} episode(s) into {out}; next: podops validate {out}", err=True)
+
+
+@new.command("ci")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def new_ci(directory: Path) -> None:
+    """Write CI recipes: .github/workflows/podops.yml (GitHub Pages) and .gitlab-ci.yml (GitLab Pages)."""
+    from podops.workflows import write_ci
+
+    for path in _run(lambda: write_ci(directory)):
+        click.echo(str(path))
+    click.echo("GitHub: set Settings → Pages → Source to \"GitHub Actions\". "
+               "GitLab: add a daily pipeline schedule so scheduled episodes go live.", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

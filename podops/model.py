@@ -133,6 +133,7 @@ class Show(Resource):
     license: Link | None = None
     image: Asset | None = None
     new_feed_url: str | None = None
+    moved_from: str | None = None  # feedLink: where the feed lived before (keeps its podcast:guid)
     podcast_guid: str | None = None
     base_url: str | None = None
     per_page: int = 20

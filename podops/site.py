@@ -1,12 +1,329 @@
-"""Placeholder until the theme lands: no pages yet."""
+"""The public website: a home page, paginated show pages, episode pages, embeds and a sitemap.
+
+Every page is rendered into the build's :class:`~podops.output.Plan` through :class:`Theme`, so a
+template error stops the build before anything is written. Links between pages are relative, so
+the site works from any folder; canonical, share and feed URLs are absolute, from the release's
+base URL. Nothing reads the clock: dates come from episodes, so rebuilds are byte-identical.
+"""
 
 from __future__ import annotations
 
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from podops.model import Release
+import jinja2
+from markupsafe import Markup
+
+from podops import feed, markup, urls
+from podops.model import Asset, Episode, Release, Show
 from podops.output import Plan
+from podops.theme import Theme, complete_html, href, iso_date, iso_duration
+
+EMBED_HEIGHT = 180  # pixels; the embed page is laid out for this height
+TRANSCRIPT_PARAGRAPH = 480  # characters: merge a speaker's cues into paragraphs about this long
+_TIMING = re.compile(r"^\s*(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})\s*-->")
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]*)>")
+_TAG = re.compile(r"<[^>]*>")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+@dataclass
+class Cue:
+    """A paragraph of a transcript: who speaks, from when (None for plain text), what they say."""
+
+    start: float | None
+    speaker: str
+    text: str
+
+
+@dataclass
+class Transcript:
+    """A transcript as a page shows it: cues, or sanitised HTML for HTML transcripts."""
+
+    url: str
+    cues: list[Cue] = field(default_factory=list)
+    html: Markup | None = None
+
+
+@dataclass
+class SitemapEntry:
+    """One public URL and when its content last changed (empty when nothing dates it)."""
+
+    url: str
+    lastmod: str = ""
+
+
+def http_url(value: str | None) -> str:
+    """An http(s) URL or nothing: a second guard behind the validator for every outside link."""
+    if value and urlsplit(value).scheme.lower() in ("http", "https"):
+        return value
+    return ""
+
+
+def read_cues(text: str) -> list[Cue]:
+    """Cues of a WebVTT or SubRip file without timing lines, speakers from ``<v Name>``."""
+    cues: list[Cue] = []
+    for block in _BLANK_LINES.split(text.replace("\r\n", "\n").replace("\r", "\n")):
+        lines = block.strip("\n").split("\n")
+        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
+        if timing is None:
+            continue  # the WEBVTT header, NOTE, STYLE and REGION blocks
+        match = _TIMING.match(lines[timing])
+        start = None
+        if match:
+            hours, minutes, secs, fraction = match.groups()
+            start = (int(hours or 0) * 3600 + int(minutes) * 60 + int(secs)
+                     + int(fraction.ljust(3, "0")) / 1000)
+        body = " ".join(lines[timing + 1:])
+        voice = _VOICE.search(body)
+        words = html.unescape(_TAG.sub("", body)).strip()
+        if words:
+            cues.append(Cue(start, html.unescape(voice.group(1)).strip() if voice else "", words))
+    return merge_cues(cues)
+
+
+def read_json_cues(text: str) -> list[Cue]:
+    """Cues of a Podcasting 2.0 JSON transcript (``segments`` with speaker, startTime, body)."""
+    try:
+        segments = json.loads(text).get("segments", [])
+        cues = [Cue(float(s.get("startTime", 0)), str(s.get("speaker") or ""), str(s.get("body") or ""))
+                for s in segments if isinstance(s, dict)]
+    except (ValueError, TypeError, AttributeError):
+        return []  # unreadable: the page still links the file
+    return merge_cues([c for c in cues if c.text.strip()])
+
+
+def merge_cues(cues: list[Cue]) -> list[Cue]:
+    """Join a speaker's consecutive cues into readable paragraphs instead of subtitle lines."""
+    merged: list[Cue] = []
+    for cue in cues:
+        last = merged[-1] if merged else None
+        if last and last.speaker == cue.speaker and len(last.text) < TRANSCRIPT_PARAGRAPH:
+            last.text = f"{last.text} {cue.text}"
+        else:
+            merged.append(Cue(cue.start, cue.speaker, cue.text))
+    return merged
+
+
+def read_transcript(show: Show, asset: Asset, base_url: str) -> Transcript | None:
+    """The text of a local transcript file for the page; None when it is external or unreadable."""
+    if asset.path is None:
+        return None
+    text = asset.path.read_text(encoding="utf-8", errors="replace").lstrip("\ufeff")
+    transcript = Transcript(urls.asset_url(base_url, show, asset))
+    suffix = asset.path.suffix.lower()
+    if suffix in (".vtt", ".srt"):
+        transcript.cues = read_cues(text)
+    elif suffix == ".json":
+        transcript.cues = read_json_cues(text)
+    elif suffix in (".html", ".htm"):
+        transcript.html = complete_html(markup.sanitize(text))
+    else:
+        transcript.cues = [Cue(None, "", p.strip()) for p in _BLANK_LINES.split(text) if p.strip()]
+    return transcript if transcript.cues or transcript.html else None
+
+
+def show_path(show: Show) -> str:
+    """Output path of a show's first page."""
+    return urls.page_path(show, 1)
+
+
+def episode_path(show: Show, episode: Episode) -> str:
+    """Output path of an episode page."""
+    return urls.episode_dir(show, episode) + "index.html"
+
+
+def embed_path(show: Show, episode: Episode, dark: bool = False) -> str:
+    """Output path of an episode's embeddable player page."""
+    return urls.episode_dir(show, episode) + ("embed-dark.html" if dark else "embed.html")
+
+
+def embed_snippet(url: str, title: str) -> str:
+    """The ``<iframe>`` a listener pastes into their own page (shown as text, never rendered here)."""
+    return (f'<iframe src="{html.escape(url)}" title="{html.escape(title)}" width="100%" '
+            f'height="{EMBED_HEIGHT}" loading="lazy" style="border:0;border-radius:12px"></iframe>')
+
+
+def series_data(release: Release) -> dict[str, Any]:
+    """schema.org PodcastSeries for the show page."""
+    show = release.show
+    data: dict[str, Any] = {
+        "@context": "https://schema.org", "@type": "PodcastSeries", "name": show.title,
+        "description": markup.plain(show.summary), "webFeed": release.feed_url, "inLanguage": show.language,
+        "url": urls.absolute(release.base_url, urls.show_dir(show)),
+    }
+    if show.image:
+        data["image"] = urls.asset_url(release.base_url, show, show.image)
+    if show.author:
+        data["author"] = {"@type": "Person", "name": show.author}
+    return data
+
+
+def episode_data(release: Release, episode: Episode) -> dict[str, Any]:
+    """schema.org PodcastEpisode, its audio as a MediaObject, part of the PodcastSeries."""
+    show, base = release.show, release.base_url
+    data: dict[str, Any] = {
+        "@context": "https://schema.org", "@type": "PodcastEpisode", "name": episode.title,
+        "description": markup.plain(episode.summary), "inLanguage": show.language,
+        "url": urls.absolute(base, urls.episode_dir(show, episode)),
+        "partOfSeries": {"@type": "PodcastSeries", "name": show.title,
+                         "url": urls.absolute(base, urls.show_dir(show)), "webFeed": release.feed_url},
+    }
+    if episode.date:
+        data["datePublished"] = iso_date(episode.date)
+    if episode.number is not None:
+        data["episodeNumber"] = episode.number
+    if episode.season is not None:
+        data["partOfSeason"] = {"@type": "PodcastSeason", "seasonNumber": episode.season}
+    image = episode.image or show.image
+    if image:
+        data["image"] = urls.asset_url(base, show, image)
+    if episode.enclosure:
+        media: dict[str, Any] = {"@type": "MediaObject",
+                                 "contentUrl": urls.asset_url(base, show, episode.enclosure),
+                                 "encodingFormat": episode.enclosure.type or "audio/mpeg"}
+        if episode.duration is not None:
+            media["duration"] = iso_duration(episode.duration)
+            data["timeRequired"] = media["duration"]
+        if episode.enclosure.size:
+            media["contentSize"] = str(episode.enclosure.size)
+        data["associatedMedia"] = media
+    return data
+
+
+def episode_label(show: Show, episode: Episode) -> str:
+    """``Season 1 · Episode 2``, ``Episode 2``, ``Trailer`` or ``Bonus``: what a listener looks for."""
+    parts = []
+    if episode.season is not None:
+        parts.append(f"Season {episode.season}")
+    if episode.number is not None:
+        parts.append(f"Episode {episode.number}")
+    if episode.type != "full":
+        parts.append(episode.type.capitalize())
+    return " · ".join(parts)
+
+
+@jinja2.pass_context
+def asset_link(context: Any, show: Show, asset: Asset | None) -> str:
+    """Template helper: link to an asset, relative for local files, as written for external ones."""
+    if asset is None:
+        return ""
+    if asset.rel == "external" or asset.path is None:
+        return http_url(asset.uri)
+    return str(href(context, urls.asset_path(show, asset)))
+
+
+def newest(episodes: list[Episode], fallback: datetime | None) -> str:
+    """The newest episode date as ``YYYY-MM-DD`` (the sitemap's lastmod), else the fallback's."""
+    return iso_date(max((e.date for e in episodes if e.date), default=fallback))
+
+
+class SiteRenderer:
+    """Renders every page of one build into a plan and remembers their URLs for the sitemap."""
+
+    def __init__(self, releases: list[Release], plan: Plan, theme: Theme) -> None:
+        self.releases, self.plan, self.theme = releases, plan, theme
+        self.base_url = releases[0].base_url if releases else "/"
+        self.sitemap: list[SitemapEntry] = []
+        theme.env.globals.update(episode_path=episode_path, show_path=show_path,
+                                 label=episode_label, http_url=http_url, asset_link=asset_link,
+                                 show_count=len(releases))
+        theme.env.filters.update(http_url=http_url)
+
+    def page(self, template: str, path: str, base_url: str | None, lastmod: str | None,
+             **context: Any) -> None:
+        """Render one page into the plan; list it in the sitemap unless ``lastmod`` is None."""
+        canonical = urls.absolute(base_url or self.base_url, path)
+        context.setdefault("feed_url", None)
+        context.setdefault("jsonld", None)
+        context.setdefault("image_url", None)
+        context.setdefault("audio_url", None)
+        self.plan.add(path, self.theme.render(template, page_path=path, canonical=canonical, **context))
+        if lastmod is not None:
+            self.sitemap.append(SitemapEntry(canonical, lastmod))
+
+    def render(self) -> None:
+        """Every page, static file, the sitemap and robots.txt."""
+        for name, source in self.theme.static_files():
+            self.plan.add(f"{urls.STATIC}/{name}", source.read_bytes())
+        languages = sorted({r.show.language for r in self.releases})
+        lang = languages[0] if len(languages) == 1 else "en"
+        everything = [e for r in self.releases for e in r.episodes]
+        fallback = max((r.show.date for r in self.releases if r.show.date), default=None)
+        self.page("index.html", "index.html", None, newest(everything, fallback),
+                  lang=lang, releases=self.releases,
+                  title=self.releases[0].show.title if len(self.releases) == 1 else "Podcasts",
+                  description=markup.plain(self.releases[0].show.summary) if len(self.releases) == 1 else "")
+        for release in self.releases:
+            self.render_show(release)
+            for position, episode in enumerate(release.episodes):
+                self.render_episode(release, episode, position)
+        self.page("404.html", "404.html", None, None, lang=lang, title="Page not found", description="",
+                  absolute_base=self.base_url)
+        self.sitemap.sort(key=lambda entry: entry.url)
+        self.plan.add("sitemap.xml", self.theme.render("sitemap.xml", entries=self.sitemap))
+        sitemap_url = urls.absolute(self.base_url, "sitemap.xml") if self.releases else ""
+        self.plan.add("robots.txt", self.theme.render("robots.txt", sitemap_url=sitemap_url))
+
+    def render_show(self, release: Release) -> None:
+        """The show page, split into pages of ``per_page`` episodes, newest first."""
+        show, per_page = release.show, max(1, release.show.per_page)
+        count = max(1, -(-len(release.episodes) // per_page))
+        for number in range(1, count + 1):
+            episodes = release.episodes[(number - 1) * per_page: number * per_page]
+            path = urls.page_path(show, number)
+            self.page(
+                "show.html", path, release.base_url, newest(episodes, show.date),
+                lang=show.language, release=release, show=show, episodes=episodes,
+                page={"number": number, "count": count,
+                      "newer": urls.page_path(show, number - 1) if number > 1 else None,
+                      "older": urls.page_path(show, number + 1) if number < count else None},
+                title=show.title if number == 1 else f"{show.title} (page {number} of {count})",
+                description=markup.plain(show.summary), feed_url=release.feed_url,
+                image_url=urls.asset_url(release.base_url, show, show.image) if show.image else None,
+                jsonld=series_data(release) if number == 1 else None,
+            )
+
+    def render_episode(self, release: Release, episode: Episode, position: int) -> None:
+        """An episode page with player, notes, chapters, transcript and sharing, plus its embeds."""
+        show, base = release.show, release.base_url
+        path = episode_path(show, episode)
+        audio = episode.enclosure
+        audio_url = urls.asset_url(base, show, audio) if audio else None
+        image = episode.image or show.image
+        readable = (read_transcript(show, asset, base) for asset in episode.transcripts)
+        transcript = next((t for t in readable if t), None)  # the page shows the first readable one
+        listed = release.episodes
+        before = listed[position - 1] if position > 0 else None
+        after = listed[position + 1] if position + 1 < len(listed) else None
+        previous, following = (before, after) if show.type == "serial" else (after, before)
+        title = f"{episode.title} – {show.title}"
+        image_url = urls.asset_url(base, show, image) if image else None
+        common: dict[str, Any] = {
+            "lang": show.language, "release": release, "show": show, "episode": episode, "title": title,
+            "audio_url": audio_url, "feed_url": release.feed_url, "image_url": image_url,
+            "description": markup.plain(episode.summary),
+        }
+        for dark in (False, True):
+            embed = embed_path(show, episode, dark)
+            self.page("embed.html", embed, base, None, dark=dark, image=image,
+                      episode_url=urls.absolute(base, path), **common)
+        embeds = {dark: embed_snippet(urls.absolute(base, embed_path(show, episode, dark)), title)
+                  for dark in (False, True)}
+        self.page(
+            "episode.html", path, base, iso_date(episode.date), **common,
+            image=image, notes=complete_html(feed.episode_html(episode)), transcript=transcript,
+            embed_light=embeds[False], embed_dark=embeds[True], share_url=urls.absolute(base, path),
+            previous=previous, following=following, jsonld=episode_data(release, episode),
+        )
 
 
 def render_site(releases: list[Release], plan: Plan, templates: Path | None) -> None:
-    """Render pages into the plan."""
+    """Render the website of every show into the plan (templates in ``templates`` override ours)."""
+    SiteRenderer(releases, plan, Theme(templates)).render()

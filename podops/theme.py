@@ -12,16 +12,17 @@ from __future__ import annotations
 import posixpath
 import traceback
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import lxml.html
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from podops import markup
+from podops import markup, urls
 from podops.errors import Diagnostic, TemplateError
 
 STATIC_FOLDER = "_static"
@@ -42,20 +43,20 @@ def long_date(value: datetime | None) -> str:
     """A date readers understand everywhere, e.g. ``30 September 2024`` (UTC, no locale)."""
     if value is None:
         return ""
-    day = value.astimezone(timezone.utc)
+    day = value.astimezone(UTC)
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def iso_date(value: datetime | None) -> str:
     """``YYYY-MM-DD`` in UTC, for ``<time datetime>``, sitemaps and JSON-LD."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d") if value else ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d") if value else ""
 
 
 def hms(seconds: float | None) -> str:
     """A duration as ``H:MM:SS``, in whole seconds like the feed's itunes:duration."""
     if seconds is None:
         return ""
-    total = int(round(seconds))
+    total = round(seconds)
     return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}"
 
 
@@ -71,7 +72,7 @@ def iso_duration(seconds: float | None) -> str:
     """ISO 8601 duration (``PT1H2M3S``) as schema.org expects."""
     if seconds is None:
         return ""
-    total = int(round(seconds))
+    total = round(seconds)
     hours, minutes, secs = total // 3600, total // 60 % 60, total % 60
     return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + f"{secs}S"
 
@@ -82,9 +83,24 @@ def seconds(value: float) -> str:
     return text or "0"
 
 
+def complete_html(sanitised: str) -> Markup:
+    """Sanitised HTML made valid HTML5: images get an empty alt, links whose URL was dropped lose rel."""
+    if "<img" not in sanitised and "<a" not in sanitised:
+        return Markup(sanitised)
+    root = lxml.html.fragment_fromstring(sanitised, create_parent="div")
+    for image in root.iter("img"):
+        if image.get("alt") is None:
+            image.set("alt", "")
+    for link in root.iter("a"):
+        if link.get("href") is None and "rel" in link.attrib:
+            del link.attrib["rel"]
+    children = "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
+    return Markup((root.text or "") + children)
+
+
 def render_markdown(text: str | None) -> Markup:
     """Markdown as sanitised HTML: the only filter whose output is trusted in a page."""
-    return Markup(markup.render(text or ""))
+    return complete_html(markup.render(text or ""))
 
 
 def relative(target: str, page: str) -> str:
@@ -97,7 +113,10 @@ def relative(target: str, page: str) -> str:
 
 @jinja2.pass_context
 def href(context: Any, target: str) -> str:
-    """Template helper: a relative link from the page being rendered to an output path."""
+    """Template helper: link from the page being rendered to an output path (absolute on 404 pages)."""
+    base = context.get("absolute_base")
+    if base:
+        return urls.absolute(base, target)  # a 404 page is served at any depth
     return relative(target, context["page_path"])
 
 
@@ -128,7 +147,8 @@ class Theme:
             return self.env.get_template(name).render(**context)
         except jinja2.TemplateSyntaxError as exc:
             where = self._display(exc.filename, exc.name or name)
-            raise TemplateError(Diagnostic(where, exc.lineno, 0, "", f"template syntax error: {exc.message}"))
+            message = f"template syntax error: {exc.message}"
+            raise TemplateError(Diagnostic(where, exc.lineno, 0, "", message)) from None
         except jinja2.TemplateNotFound as exc:
             where, line = self._innermost(exc) or (f"templates/{name}", 0)
             raise TemplateError(Diagnostic(where, line, 0, "", f"template not found: {exc.name}")) from None

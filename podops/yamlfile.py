@@ -202,6 +202,18 @@ def load(path: Path, display: str) -> Mapping:
     return data
 
 
+class _Dumper(yaml.SafeDumper):
+    """Block style, with multi-line text as literal blocks (``|``) that people can edit."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and not any(c in value for c in "\r\t") and value == value.rstrip(" ") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
 def dump(data: Any) -> str:
     """Write plain data as block-style YAML that round-trips through :func:`parse`."""
-    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100))

@@ -150,3 +150,14 @@ def test_unchanged_files_are_not_rewritten(production, tmp_path: Path) -> None:
     report = build_module.build(prod, out)
     assert report.files["written"] == 0
     assert (out / "test-show" / "feed.xml").stat().st_ino == inode
+
+
+def test_html_transcripts_are_published_sanitised_not_verbatim(production, tmp_path: Path) -> None:
+    episode = EPISODE + "transcripts:\n  - uri: assets/ep.html\n"
+    prod = production({EP: episode,
+                       "assets/ep.html": "<p>Hello <script>alert(1)</script><a href='javascript:x()' onclick='y()'>x</a></p>"})
+    out = tmp_path / "public"
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    published = (out / "test-show" / "media" / "assets" / "ep.html").read_text()
+    assert "Hello" in published
+    assert "<script" not in published and "javascript:" not in published and "onclick" not in published

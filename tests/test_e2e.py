@@ -28,7 +28,8 @@ def test_the_wheel_ships_the_templates(installed: Path) -> None:
     code = ("import importlib.util, pathlib; spec = importlib.util.find_spec('podops'); "
             "root = pathlib.Path(spec.origin).parent; print(root); "
             "print(sorted(p.name for p in (root / 'templates').iterdir()))")
-    result = subprocess.run([installed / "python", "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run([installed / "python", "-P", "-c", code], capture_output=True, text=True, check=True,
+                            cwd=installed)
     location, names = result.stdout.splitlines()
     assert str(ROOT) not in location  # really the installed copy, not the checkout
     assert names != "[]"

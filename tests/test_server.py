@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import MEDIA
+
 from podops.errors import PodopsError
 from podops.server import byte_range, start_server, stop_server
 
@@ -80,7 +80,7 @@ def test_a_suffix_range_gets_the_last_bytes(site: str) -> None:
 
 
 def test_a_range_past_the_end_is_clamped_to_the_file(site: str) -> None:
-    status, headers, body = get(site, "/show/media/ep.mp3", {"Range": f"bytes=0-{len(AUDIO) * 2}"})
+    status, _, body = get(site, "/show/media/ep.mp3", {"Range": f"bytes=0-{len(AUDIO) * 2}"})
     assert status == 206 and body == AUDIO
 
 

@@ -1,0 +1,279 @@
+"""Reading untrusted RSS: fetch it, parse it safely, and read its elements whatever namespace spelling.
+
+lxml parses with entity expansion, DTD loading and network access off, and a feed that declares
+entities is refused outright (``security.md`` §7). Hosts spell namespaces differently (the
+podcast namespace has an official and an old GitHub URI; iTunes' is matched case-insensitively),
+so elements are looked up by a canonical ``prefix:name``. :class:`FeedReader` turns values into
+what the schema accepts and records a warning, at the feed's line, for everything it drops.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from lxml import etree
+
+from podops import __version__
+from podops.errors import Diagnostic, PodopsError
+from podops.schema import MAX_TEXT
+from podops.validate import check_url, parse_date
+from podops.vocabulary import CATEGORIES, LANGUAGES
+
+MAX_FEED = 64 * 1024 * 1024
+MAX_CHAPTERS = 4 * 1024 * 1024
+NAMESPACES = {  # lower-cased namespace URI (no trailing slash) → the prefix used to look elements up
+    "http://www.itunes.com/dtds/podcast-1.0.dtd": "itunes",
+    "https://podcastindex.org/namespace/1.0": "podcast",
+    "http://podcastindex.org/namespace/1.0": "podcast",
+    "https://github.com/podcastindex-org/podcast-namespace/blob/main/docs/1.0.md": "podcast",
+    "http://www.google.com/schemas/play-podcasts/1.0": "googleplay",
+    "http://purl.org/rss/1.0/modules/content": "content",
+    "http://www.w3.org/2005/atom": "atom",
+}
+LEGACY_CATEGORIES = {  # Apple's names before the 2019 revision → today's
+    "Games & Hobbies": "Leisure", "Government & Organizations": "Government",
+    "Health": "Health & Fitness", "News & Politics": "News", "Science & Medicine": "Science",
+    "Sports & Recreation": "Sports",
+}
+LEGACY_SUBCATEGORIES = {  # old subcategory → the (category, subcategory) it became
+    "Tech News": ("News", "Tech News"), "Business News": ("News", "Business News"),
+    "Management & Marketing": ("Business", "Management"), "Training": ("Education", "Courses"),
+    "Language Courses": ("Education", "Language Learning"), "Literature": ("Arts", "Books"),
+    "Fitness & Nutrition": ("Health & Fitness", "Fitness"), "Medicine": ("Health & Fitness", "Medicine"),
+    "Self-Help": ("Education", "Self-Improvement"), "Other Games": ("Leisure", "Games"),
+    "Outdoor": ("Sports", "Wilderness"), "History": ("History", None),
+    "Non-Profit": ("Business", "Non-Profit"),
+}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LANGUAGE = re.compile(r"^([a-z]{2})(?:[-_]([a-z]{2}|[0-9]{3}))?\b")
+_FLAGS = {"yes": True, "true": True, "explicit": True, "no": False, "false": False, "clean": False}
+
+
+def fetch(source: str, limit: int = MAX_FEED, timeout: float = 30.0) -> bytes:
+    """Read a local file or an http(s) URL (nothing else), refusing anything over ``limit`` bytes."""
+    if re.match(r"^https?://", source, re.IGNORECASE):
+        opener = urllib.request.OpenerDirector()  # http(s) only: no file:, ftp: or data: redirects
+        for handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(),
+                        urllib.request.HTTPSHandler(), urllib.request.HTTPRedirectHandler(),
+                        urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
+            opener.add_handler(handler)
+        request = urllib.request.Request(source, headers={"User-Agent": f"podops/{__version__}"})
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                data = response.read(limit + 1)
+        except urllib.error.HTTPError as exc:
+            raise PodopsError(f"{source}: HTTP {exc.code} {exc.reason}") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise PodopsError(f"{source}: cannot fetch ({getattr(exc, 'reason', exc)})") from None
+    elif re.match(r"^[a-z][a-z0-9+.-]+:", source, re.IGNORECASE):
+        raise PodopsError(f"{source}: only files and http(s) URLs can be imported")
+    else:
+        try:
+            with open(source, "rb") as handle:
+                data = handle.read(limit + 1)
+        except OSError as exc:
+            raise PodopsError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise PodopsError(f"{source}: larger than {limit // (1024 * 1024)} MB; refusing it")
+    return data
+
+
+def parse_feed(data: bytes, display: str) -> Any:
+    """Parse RSS safely and return its ``<channel>``; entity declarations are refused outright."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             remove_comments=True, remove_pis=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (exc.lineno or 0, 0)
+        reason = re.sub(r",? line \d+, column \d+$", "", exc.msg)
+        problem = Diagnostic(display, line, column, message=f"not well-formed XML: {reason}")
+        raise PodopsError(problem) from None
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise PodopsError(Diagnostic(display, 1, 1, message="the feed declares XML entities (<!ENTITY>); "
+                                     "refusing it (entity expansion and external entities are unsafe)"))
+    channel = root.find("channel")
+    if etree.QName(root).localname != "rss" or channel is None:
+        raise PodopsError(Diagnostic(display, root.sourceline or 1, 1, message="not an RSS 2.0 feed "
+                                     "(expected <rss><channel>)"))
+    return channel
+
+
+def tag_of(element: Any) -> str:
+    """``itunes:duration`` whatever prefix or namespace spelling the feed used."""
+    name = etree.QName(element)
+    if name.namespace is None:
+        return name.localname
+    prefix = NAMESPACES.get(name.namespace.lower().rstrip("/"))
+    return f"{prefix}:{name.localname}" if prefix else f"{{{name.namespace}}}{name.localname}"
+
+
+def children(parent: Any, tag: str) -> list[Any]:
+    """Child elements named ``prefix:name`` (or a plain RSS name), in document order."""
+    return [child for child in parent if isinstance(child.tag, str) and tag_of(child) == tag]
+
+
+def first(parent: Any, *tags: str) -> Any:
+    """The first child with the first of ``tags`` present (hosts put the same value in several)."""
+    return next((found[0] for tag in tags if (found := children(parent, tag))), None)
+
+
+def text_of(parent: Any, *tags: str) -> str | None:
+    """The first non-empty text among ``tags`` (CDATA included), stripped."""
+    for tag in tags:
+        for element in children(parent, tag):
+            text = "".join(element.itertext()).strip()
+            if text:
+                return text
+    return None
+
+
+class FeedReader:
+    """Reads values out of feed elements, collecting a warning for everything it drops or changes."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.warnings: list[Diagnostic] = []
+
+    def warn(self, element: Any, tag: str, message: str) -> None:
+        """Record something the import dropped or changed, at its line in the feed."""
+        line = getattr(element, "sourceline", 0) or 0
+        self.warnings.append(Diagnostic(self.display, line, 0, tag, message, "warning"))
+
+    def url(self, element: Any, tag: str, value: str | None) -> str | None:
+        """An http(s) URL kept as written, or None (with a warning) when it is not one."""
+        if not value:
+            return None
+        problem = check_url(value.strip())
+        if problem:
+            self.warn(element, tag, f"{value!r} dropped: {problem}")
+            return None
+        return value.strip()
+
+    def text(self, element: Any, tag: str, value: str | None, limit: int = MAX_TEXT) -> str | None:
+        """Text cut to the schema's limit (with a warning when cut)."""
+        if value and len(value) > limit:
+            self.warn(element, tag, f"longer than {limit} characters: cut")
+            return value[:limit].rstrip()
+        return value or None
+
+    def flag(self, parent: Any, tag: str) -> bool | None:
+        """yes/no/true/false/clean/explicit as a boolean, None when absent or unknown."""
+        element = first(parent, tag)
+        value = text_of(parent, tag)
+        if value is None:
+            return None
+        if value.lower() not in _FLAGS:
+            self.warn(element, tag, f"{value!r} is not yes/no/true/false: ignored")
+            return None
+        return _FLAGS[value.lower()]
+
+    def number(self, parent: Any, *tags: str) -> int | None:
+        """A positive whole number (season, episode), or None."""
+        value = text_of(parent, *tags)
+        if value is None:
+            return None
+        if not value.isdigit() or int(value) < 1:
+            self.warn(first(parent, *tags), tags[0], f"{value!r} is not a positive whole number: ignored")
+            return None
+        return int(value)
+
+    def date(self, parent: Any) -> datetime | None:
+        """pubDate as an aware datetime; a date without a zone is taken as UTC, with a warning."""
+        value, element = text_of(parent, "pubDate"), first(parent, "pubDate")
+        if value is None:
+            return None
+        try:
+            return parse_date(value)
+        except ValueError:
+            pass
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            self.warn(element, "pubDate", f"{value!r} is not an RFC 2822 date: ignored")
+            return None
+        self.warn(element, "pubDate", f"{value!r} has no timezone: read as UTC")
+        return parsed.replace(tzinfo=UTC)
+
+    def language(self, element: Any, value: str | None) -> str | None:
+        """ISO 639 language (``en-US`` → ``en-us``); odd region codes are dropped, the language kept."""
+        if not value:
+            return None
+        match = _LANGUAGE.match(value.strip().lower())
+        if not match or match.group(1) not in LANGUAGES:
+            self.warn(element, "language", f"{value!r} is not an ISO 639 code: ignored")
+            return None
+        return "-".join(part for part in match.groups() if part)
+
+    def categories(self, channel: Any) -> list[dict[str, Any]]:
+        """Apple categories as they are today; renamed ones mapped, obsolete ones dropped."""
+        found: dict[str, list[str]] = {}
+        elements = children(channel, "itunes:category") or children(channel, "googleplay:category")
+        for element in elements:
+            old = (element.get("text") or "").strip()
+            name = old if old in CATEGORIES else LEGACY_CATEGORIES.get(old)
+            if name is None:
+                self.warn(element, tag_of(element), f"{old!r} is not an Apple Podcasts category: dropped")
+                continue
+            if name != old:
+                self.warn(element, tag_of(element), f"{old!r} is now {name!r}")
+            subs = found.setdefault(name, [])
+            for child in children(element, tag_of(element)):
+                sub = (child.get("text") or "").strip()
+                moved = LEGACY_SUBCATEGORIES.get(sub)
+                if sub in CATEGORIES[name]:
+                    _add(subs, sub)
+                elif moved:
+                    self.warn(child, tag_of(child), f"{sub!r} is now {' › '.join(p for p in moved if p)}")
+                    _add(found.setdefault(moved[0], []), moved[1])
+                else:
+                    self.warn(child, tag_of(child), f"{sub!r} is not a subcategory of {name!r}: dropped")
+        if not found:
+            self.warn(channel, "itunes:category", "no Apple Podcasts category could be kept: add one")
+        return [{"name": n, **({"subcategory": s} if s else {})} for n, s in found.items()]
+
+    def persons(self, parent: Any) -> list[dict[str, Any]]:
+        """podcast:person credits."""
+        out = []
+        for element in children(parent, "podcast:person"):
+            name = self.text(element, "podcast:person", "".join(element.itertext()).strip(), 128)
+            if not name:
+                continue
+            person = {"name": name, "role": (element.get("role") or "").lower() or None,
+                      "group": (element.get("group") or "").lower() or None,
+                      "img": self.url(element, "podcast:person", element.get("img")),
+                      "href": self.url(element, "podcast:person", element.get("href"))}
+            out.append({k: v for k, v in person.items() if v})
+        return out
+
+    def funding(self, parent: Any) -> list[dict[str, Any]]:
+        """podcast:funding links."""
+        out = []
+        for element in children(parent, "podcast:funding"):
+            uri = self.url(element, "podcast:funding", element.get("url"))
+            title = self.text(element, "podcast:funding", "".join(element.itertext()).strip(), 128)
+            if uri:
+                out.append({"uri": uri, **({"title": title} if title else {})})
+        return out
+
+    def image(self, parent: Any) -> dict[str, str] | None:
+        """Artwork by URL: itunes:image (or googleplay:image), else the RSS <image>."""
+        element = first(parent, "itunes:image", "googleplay:image")
+        href = element.get("href") if element is not None else None
+        rss_image = first(parent, "image")
+        if not href and rss_image is not None:
+            element, href = rss_image, text_of(rss_image, "url")
+        uri = self.url(element, "itunes:image", href)
+        return {"uri": uri, "rel": "external"} if uri else None
+
+
+def _add(values: list[str], value: str | None) -> None:
+    """Append once, keeping the feed's order."""
+    if value and value not in values:
+        values.append(value)
