@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from podops import feed, markup, output, site, urls
+from podops import feed, markup, output, pagecache, site, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
 from podops.inventory import Progress, probe_production
 from podops.model import Episode, Production, Release, Show
+from podops.pagecache import PageCache
+from podops.theme import builtin_templates
 from podops.production import load_production
 from podops.store import Store
 
@@ -111,8 +113,25 @@ def _base_url(show: Show, override: str | None, problems: Problems) -> str:
     return base if base.endswith("/") else base + "/"
 
 
+def _notes(releases: list[Release]) -> list[str]:
+    """Every Markdown text this build renders."""
+    texts = [r.show.summary for r in releases]
+    for item in releases:
+        for episode in item.episodes:
+            texts += [episode.summary, *([episode.text] if episode.text else [])]
+    return texts
+
+
+def page_cache(templates: Path | None, out: Path | None, previous: dict[str, str] | None) -> PageCache:
+    """Page reuse for this build; off when override templates reach into episode lists."""
+    folders = [builtin_templates(), *([templates] if templates else [])]
+    overrides = [p for p in templates.rglob("*") if p.is_file()] if templates else []
+    reaches = any("episodes" in p.read_text(errors="replace") for p in overrides)
+    return PageCache(previous, out, pagecache.salt(folders), enabled=not reaches)
+
+
 def plan_site(production: Production, releases: list[Release], templates: Path | None,
-              source_date: datetime | None) -> output.Plan:
+              source_date: datetime | None, cache: PageCache | None = None) -> output.Plan:
     """Render every file of the site in memory."""
     plan = output.Plan()
     for item in releases:
@@ -131,7 +150,7 @@ def plan_site(production: Production, releases: list[Release], templates: Path |
                     plan.add(urls.asset_path(show, asset), markup.sanitize(text))
                 else:
                     plan.link(urls.asset_path(show, asset), asset.path, asset.sha256)
-    site.render_site(releases, plan, templates)
+    site.render_site(releases, plan, templates, cache)
     return plan
 
 
@@ -159,11 +178,19 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         problems.raise_if_errors(ResourceError)
         report.warnings = problems.warnings
         templates = production.root / "templates"
-        plan = plan_site(production, releases, templates if templates.is_dir() else None, source_date)
+        cached = store.items("markdown")
+        markup.seed(cached)
+        markup.prerender(_notes(releases), workers or os.cpu_count() or 1)
+        overrides = templates if templates.is_dir() else None
         key = os.fspath(out.absolute())
+        pages = page_cache(overrides, out, store.get("pages", key))
+        plan = plan_site(production, releases, overrides, source_date, pages)
+        if markup.fresh() or len(markup.used()) != len(cached):
+            store.replace("markdown", markup.used())
         with output.lock(out):
             report.files, placed = output.commit(plan, out, store.get("output", key), report.changed)
         store.put("output", key, placed)
+        store.put("pages", key, pages.keys)
     finally:
         store.close()
     report.published = sum(len(r.episodes) for r in releases)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
 
 import markdown
 import nh3
@@ -28,6 +27,7 @@ ATTRIBUTES = {
     "ol": {"start"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+RENDERER = f"markdown {markdown.__version__}, nh3 {getattr(nh3, '__version__', '?')}, v1"
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
@@ -39,11 +39,59 @@ def sanitize(html: str) -> str:
                          link_rel="noopener noreferrer nofollow", strip_comments=True))
 
 
-@lru_cache(maxsize=4096)
-def render(text: str) -> str:
-    """Render Markdown to sanitised HTML (cached by content within a run)."""
+# Rendered notes by content hash; the build seeds it from the store and saves what is new,
+# so an unchanged episode is never rendered twice, across runs too.
+_rendered: dict[str, str] = {}
+_new: dict[str, str] = {}
+_used: set[str] = set()
+PARALLEL_FROM = 64  # below this many new texts a process pool costs more than it saves
+
+
+def _convert(text: str) -> str:
     _md.reset()
     return sanitize(_md.convert(text)).strip()
+
+
+def render(text: str) -> str:
+    """Render Markdown to sanitised HTML, once per distinct text."""
+    key = digest(text)
+    _used.add(key)
+    html = _rendered.get(key)
+    if html is None:
+        html = _rendered[key] = _new[key] = _convert(text)
+    return html
+
+
+def seed(cached: dict[str, str]) -> None:
+    """Start a run from previously rendered notes (keyed by :func:`digest`)."""
+    _new.clear()
+    _used.clear()
+    _rendered.clear()
+    _rendered.update(cached)
+
+
+def fresh() -> dict[str, str]:
+    """Notes rendered in this run, to be remembered."""
+    return dict(_new)
+
+
+def used() -> dict[str, str]:
+    """Every note this run needed, rendered: what is worth keeping for the next run."""
+    return {key: _rendered[key] for key in _used if key in _rendered}
+
+
+def prerender(texts: list[str], workers: int) -> None:
+    """Render the texts not rendered yet, in parallel when there are many (a cold build)."""
+    todo = sorted({t for t in texts if digest(t) not in _rendered})
+    if len(todo) < PARALLEL_FROM or workers < 2:
+        for text in todo:
+            render(text)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for text, html in zip(todo, pool.map(_convert, todo, chunksize=64), strict=True):
+            _rendered[digest(text)] = _new[digest(text)] = html
 
 
 def plain(text: str) -> str:
@@ -55,8 +103,8 @@ def plain(text: str) -> str:
 
 
 def digest(text: str) -> str:
-    """Content hash used as a cache key for rendered notes."""
-    return hashlib.sha256(text.encode()).hexdigest()
+    """Content hash used as a cache key for rendered notes (renderer settings included)."""
+    return hashlib.sha256(f"{RENDERER}\0{text}".encode()).hexdigest()
 
 
 def truncate_bytes(text: str, limit: int) -> str:

@@ -140,7 +140,7 @@ class Show(Resource):
     links: list[Link] = field(default_factory=list)
     funding: list[Link] = field(default_factory=list)
     persons: list[Person] = field(default_factory=list)
-    episodes: list[Episode] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list, repr=False)  # repr is a page cache key
 
 
 @dataclass
@@ -156,7 +156,7 @@ class Release:
     """A show as this build publishes it: the visible episodes in feed order and its URLs."""
 
     show: Show
-    episodes: list[Episode]
-    base_url: str
-    feed_url: str
-    scheduled: list[Episode] = field(default_factory=list)
+    episodes: list[Episode] = field(repr=False)  # pages that list episodes add them to their key
+    base_url: str = ""
+    feed_url: str = ""
+    scheduled: list[Episode] = field(default_factory=list, repr=False)

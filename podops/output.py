@@ -30,19 +30,24 @@ class Plan:
 
     files: dict[str, bytes] = field(default_factory=dict)
     links: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    kept: set[str] = field(default_factory=set)  # unchanged files taken from the previous output
 
     def _claim(self, path: str) -> str:
         pure = PurePosixPath(path)
         if pure.is_absolute() or ".." in pure.parts or not pure.parts:
             raise OutputError(f"{path}: output path escapes the output folder")
         key = pure.as_posix()
-        if key in self.files or key in self.links:
+        if key in self.files or key in self.links or key in self.kept:
             raise OutputError(f"{key}: two things would be written to the same output file")
         return key
 
     def add(self, path: str, data: bytes | str) -> None:
         """Plan a file with the given content."""
         self.files[self._claim(path)] = data.encode() if isinstance(data, str) else data
+
+    def keep(self, path: str) -> None:
+        """Plan to reuse a file of the previous output whose inputs did not change."""
+        self.kept.add(self._claim(path))
 
     def link(self, path: str, source: Path, sha256: str) -> None:
         """Plan a copy of a production file whose content hash is ``sha256``."""
@@ -54,7 +59,7 @@ class Plan:
     def size(self) -> int:
         """Total bytes the site will hold."""
         return sum(len(d) for d in self.files.values()) + sum(
-            p.stat().st_size for p, _ in self.links.values())
+            p.stat().st_size for p, _ in self.links.values())  # kept pages are not counted
 
 
 def check_output(out: Path, production: Path) -> None:
@@ -135,6 +140,11 @@ def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None,
                 stats["written"] += 1
                 if changed is not None:
                     changed.append(rel)
+        for rel in sorted(plan.kept):
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _place(out / rel, target)
+            stats["unchanged"] += 1
         for rel, (source, digest) in sorted(plan.links.items()):
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)

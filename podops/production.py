@@ -125,7 +125,7 @@ def _links(values: list[Any] | None) -> list[Link]:
 def _show(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any]) -> Show:
     license_ = _get(values, "description.license")
     return Show(
-        source=path, display=display, marks=marks, root=path.parent,
+        source=path, display=display, marks=marks, root=path.parent.resolve(),
         name=_get(values, "metadata.name", ""), guid=_get(values, "metadata.guid", ""),
         date=_get(values, "metadata.date"), keywords=_get(values, "metadata.tags"),
         language=_get(values, "metadata.labels.language", "en-us"),
@@ -282,7 +282,7 @@ def _check_assets(show: Show, assets: list[Asset | None], root: Path, problems: 
             _dup(problems, owner, asset.field, f"file not found: {asset.uri}")
             continue
         real = found.resolve()
-        if not _inside(real, show.root.resolve()) or not _inside(real, root):
+        if not _inside(real, show.root) or not _inside(real, root):
             _dup(problems, owner, asset.field, f"{asset.uri!r}: path escapes the production directory")
             continue
         if not real.is_file():

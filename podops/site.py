@@ -23,6 +23,7 @@ from markupsafe import Markup
 from podops import feed, markup, urls
 from podops.model import Asset, Episode, Release, Show
 from podops.output import Plan
+from podops.pagecache import PageCache
 from podops.theme import Theme, complete_html, href, iso_date, iso_duration
 
 EMBED_HEIGHT = 180  # pixels; the embed page is laid out for this height
@@ -227,14 +228,26 @@ def newest(episodes: list[Episode], fallback: datetime | None) -> str:
 class SiteRenderer:
     """Renders every page of one build into a plan and remembers their URLs for the sitemap."""
 
-    def __init__(self, releases: list[Release], plan: Plan, theme: Theme) -> None:
+    def __init__(self, releases: list[Release], plan: Plan, theme: Theme, cache: PageCache | None = None) -> None:
         self.releases, self.plan, self.theme = releases, plan, theme
+        self.cache = cache or PageCache(None, None, "", enabled=False)
         self.base_url = releases[0].base_url if releases else "/"
         self.sitemap: list[SitemapEntry] = []
         theme.env.globals.update(episode_path=episode_path, show_path=show_path,
                                  label=episode_label, http_url=http_url, asset_link=asset_link,
                                  show_count=len(releases))
         theme.env.filters.update(http_url=http_url)
+
+    def reuse(self, paths: list[tuple[str, str | None, str | None]], material: str) -> bool:
+        """Keep pages (path, base URL, lastmod) from the previous output when their inputs are unchanged."""
+        key = self.cache.key(material)
+        if not all([self.cache.reusable(path, key) for path, _, _ in paths]):
+            return False
+        for path, base_url, lastmod in paths:
+            self.plan.keep(path)
+            if lastmod is not None:
+                self.sitemap.append(SitemapEntry(urls.absolute(base_url or self.base_url, path), lastmod))
+        return True
 
     def page(self, template: str, path: str, base_url: str | None, lastmod: str | None,
              **context: Any) -> None:
@@ -278,6 +291,9 @@ class SiteRenderer:
         for number in range(1, count + 1):
             episodes = release.episodes[(number - 1) * per_page: number * per_page]
             path = urls.page_path(show, number)
+            material = repr(("show", release, episodes, number, count, len(release.episodes)))
+            if self.reuse([(path, release.base_url, newest(episodes, show.date))], material):
+                continue
             self.page(
                 "show.html", path, release.base_url, newest(episodes, show.date),
                 lang=show.language, release=release, show=show, episodes=episodes,
@@ -294,14 +310,19 @@ class SiteRenderer:
         """An episode page with player, notes, chapters, transcript and sharing, plus its embeds."""
         show, base = release.show, release.base_url
         path = episode_path(show, episode)
+        listed = release.episodes
+        neighbours = (listed[position - 1] if position > 0 else None,
+                      listed[position + 1] if position + 1 < len(listed) else None)
+        pages = [(path, base, iso_date(episode.date)), (embed_path(show, episode, False), base, None),
+                 (embed_path(show, episode, True), base, None)]
+        if self.reuse(pages, repr(("episode", release, episode, neighbours, self.base_url, len(self.releases)))):
+            return
         audio = episode.enclosure
         audio_url = urls.asset_url(base, show, audio) if audio else None
         image = episode.image or show.image
         readable = (read_transcript(show, asset, base) for asset in episode.transcripts)
         transcript = next((t for t in readable if t), None)  # the page shows the first readable one
-        listed = release.episodes
-        before = listed[position - 1] if position > 0 else None
-        after = listed[position + 1] if position + 1 < len(listed) else None
+        before, after = neighbours
         previous, following = (before, after) if show.type == "serial" else (after, before)
         title = f"{episode.title} – {show.title}"
         image_url = urls.asset_url(base, show, image) if image else None
@@ -324,6 +345,7 @@ class SiteRenderer:
         )
 
 
-def render_site(releases: list[Release], plan: Plan, templates: Path | None) -> None:
+def render_site(releases: list[Release], plan: Plan, templates: Path | None,
+                cache: PageCache | None = None) -> None:
     """Render the website of every show into the plan (templates in ``templates`` override ours)."""
-    SiteRenderer(releases, plan, Theme(templates)).render()
+    SiteRenderer(releases, plan, Theme(templates), cache).render()

@@ -104,6 +104,27 @@ class Store:
         self._write("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
                     (kind, key, json.dumps(value, sort_keys=True)))
 
+    def items(self, kind: str) -> dict[str, Any]:
+        """Every cached value of one kind (for caches read in bulk, like rendered notes)."""
+        if self.db is None:
+            return {}
+        try:
+            rows = self.db.execute("SELECT key, value FROM entries WHERE kind=?", (kind,)).fetchall()
+        except sqlite3.DatabaseError:
+            return {}
+        return {key: json.loads(value) for key, value in rows}
+
+    def replace(self, kind: str, values: dict[str, Any]) -> None:
+        """Make ``values`` the whole cache of one kind, dropping entries no longer used."""
+        if self.db is None or not self.writable:
+            return
+        try:
+            self.db.execute("DELETE FROM entries WHERE kind=?", (kind,))
+            self.db.executemany("INSERT INTO entries VALUES (?, ?, ?)",
+                                [(kind, k, json.dumps(v, sort_keys=True)) for k, v in sorted(values.items())])
+        except sqlite3.DatabaseError:
+            self.db = None
+
     def _query(self, sql: str, args: tuple[Any, ...]) -> Any:
         if self.db is None:
             return None

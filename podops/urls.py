@@ -44,7 +44,7 @@ def page_path(show: Show, page: int) -> str:
 def asset_path(show: Show, asset: Asset) -> str:
     """Output path of a local asset: its path in the production, under the show's media folder."""
     assert asset.path is not None
-    relative = PurePosixPath(asset.path.relative_to(show.root.resolve()).as_posix())
+    relative = PurePosixPath(asset.path.relative_to(show.root).as_posix())  # both resolved by the loader
     return f"{show.name}/media/{relative}"
 
 

@@ -1,0 +1,53 @@
+"""Reuse pages whose inputs did not change since the previous build, instead of rendering them again.
+
+A page's key hashes everything it is made from: the podops code and theme files (the salt), and
+the ``repr`` of the model objects the page shows (shows and releases leave their episode lists
+out of ``repr``; pages that list episodes add what they list). A page whose key matches the one
+recorded for the previous build, and whose file is still in the previous output, is hard-linked
+from there. Any doubt means rendering: a missing record, a missing file, or override templates
+that reach into episode lists, which the keys cannot see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from podops import markup
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def salt(theme_folders: list[Path]) -> str:
+    """Hash of the code and theme files every page depends on."""
+    digest = hashlib.sha256(markup.RENDERER.encode())
+    files = sorted(_PACKAGE.rglob("*.py"))
+    for folder in theme_folders:
+        files += sorted(p for p in folder.rglob("*") if p.is_file())
+    for path in files:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class PageCache:
+    """Remembers each page's key and says whether the previous output's copy can be reused."""
+
+    def __init__(self, previous: dict[str, str] | None, out: Path | None, salt: str, enabled: bool = True) -> None:
+        self.previous = previous or {}
+        self.out = out
+        self.salt = salt
+        self.enabled = enabled and out is not None
+        self.keys: dict[str, str] = {}
+
+    def key(self, material: str) -> str:
+        """The key of a page made from ``material`` (a repr of its inputs)."""
+        return hashlib.sha256(f"{self.salt}\0{material}".encode()).hexdigest()
+
+    def reusable(self, path: str, key: str) -> bool:
+        """Record the page's key; True when the previous output holds this very page."""
+        self.keys[path] = key
+        if not self.enabled or self.previous.get(path) != key:
+            return False
+        assert self.out is not None
+        previous = self.out / path
+        return previous.is_file() and not previous.is_symlink()

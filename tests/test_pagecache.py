@@ -1,0 +1,92 @@
+"""Reusing unchanged pages: an incremental build must equal a clean one, byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import EXAMPLE, invoke, tree_hash
+from podops import build as build_module
+from podops import theme
+
+EPISODE_ONE = "episodes/episode-1f2e3d4c5b6a.yaml"
+
+
+def rendered_pages(monkeypatch) -> list[str]:
+    """Record the templates rendered from now on."""
+    names: list[str] = []
+    original = theme.Theme.render
+
+    def spy(self, name, **context):
+        names.append(name)
+        return original(self, name, **context)
+
+    monkeypatch.setattr(theme.Theme, "render", spy)
+    return names
+
+
+def copy_example(tmp_path: Path) -> Path:
+    prod = tmp_path / "example-production"
+    shutil.copytree(EXAMPLE, prod, ignore=shutil.ignore_patterns(".podops"))
+    return prod
+
+
+def test_a_rebuild_with_no_change_renders_no_episode_page(tmp_path: Path, monkeypatch) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    build_module.build(prod, out)
+    names = rendered_pages(monkeypatch)
+    report = build_module.build(prod, out)
+    assert "episode.html" not in names and "embed.html" not in names and "show.html" not in names
+    assert report.files["written"] == 0
+
+
+def test_an_edited_episode_rerenders_its_pages_and_the_result_equals_a_clean_build(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    build_module.build(prod, out)
+    episode = prod / EPISODE_ONE
+    episode.write_text(episode.read_text().replace("Why a build beats a server", "Why builds beat servers"))
+    names = rendered_pages(monkeypatch)
+    build_module.build(prod, out)
+    assert names.count("episode.html") == 3  # the episode and its two neighbours (their links name it)
+    clean = tmp_path / "clean"
+    shutil.rmtree(prod / ".podops")
+    build_module.build(prod, clean)
+    assert tree_hash(out) == tree_hash(clean)
+
+
+def test_a_changed_override_template_rerenders_everything(tmp_path: Path, monkeypatch) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    (prod / "templates").mkdir()
+    (prod / "templates" / "embed.html").write_text(
+        (theme.builtin_templates() / "embed.html").read_text())
+    build_module.build(prod, out)
+    (prod / "templates" / "embed.html").write_text(
+        (theme.builtin_templates() / "embed.html").read_text().replace("</body>", "<!-- mine --></body>"))
+    names = rendered_pages(monkeypatch)
+    build_module.build(prod, out)
+    assert names.count("embed.html") == 6
+    assert "<!-- mine -->" in (out / "the-static-signal" / "welcome-trailer" / "embed.html").read_text()
+
+
+def test_a_deleted_output_page_is_rendered_again(tmp_path: Path) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    build_module.build(prod, out)
+    page = out / "the-static-signal" / "welcome-trailer" / "index.html"
+    expected = page.read_bytes()
+    page.unlink()
+    build_module.build(prod, out)
+    assert page.read_bytes() == expected
+
+
+def test_overrides_that_read_episode_lists_turn_page_reuse_off(tmp_path: Path, monkeypatch) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    (prod / "templates").mkdir()
+    base = (theme.builtin_templates() / "episode.html").read_text()
+    (prod / "templates" / "episode.html").write_text(
+        base + "{# lists: {{ release.episodes|length }} #}")
+    build_module.build(prod, out)
+    names = rendered_pages(monkeypatch)
+    build_module.build(prod, out)
+    assert names.count("episode.html") == 3
+    assert invoke("validate", prod).exit_code == 0
