@@ -161,15 +161,18 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     started = time.perf_counter()
     source_date = source_date_epoch()
     now = now or source_date or datetime.now(timezone.utc)  # only decides what is scheduled
-    production = load_production(root)
-    output.check_output(out, production.root)
+    root = root.resolve()
+    output.check_output(out, root)
     problems = Problems()
-    problems.extend(getattr(production, "warnings", []))
-    store = Store(production.root)
+    store = Store(root) if root.is_dir() else None
     try:
+        production = load_production(root, store)
+        assert store is not None
+        problems.extend(getattr(production, "warnings", []))
         probed: list[str] = []
+        hits, misses = store.hits, store.misses
         problems.extend(probe_production(production, store, workers, progress, probed))
-        report = Report(cache_hits=store.hits, cache_misses=store.misses, probed=probed)
+        report = Report(cache_hits=store.hits - hits, cache_misses=store.misses - misses, probed=probed)
         report.shows = len(production.shows)
         releases = [release(show, now, drafts, _base_url(show, base_url, problems), report)
                     for show in production.shows]
@@ -192,7 +195,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         store.put("output", key, placed)
         store.put("pages", key, pages.keys)
     finally:
-        store.close()
+        if store is not None:
+            store.close()
     report.published = sum(len(r.episodes) for r in releases)
     report.feeds = [str(out / urls.feed_path(r.show)) for r in releases]
     report.size = plan.size()

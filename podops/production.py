@@ -8,17 +8,21 @@ are never searched.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from podops.errors import Problems, ResourceError
+from podops.errors import Diagnostic, Problems, ResourceError
 from podops.model import Asset, Chapter, Episode, Link, Person, Production, Show
 from podops.schema import EPISODE, SHOW
 from podops.validate import Validator, check_url
 from podops.vocabulary import CATEGORIES
-from podops.yamlfile import Mapping, load
+from podops.store import Store
+from podops.yamlfile import MAX_BYTES, Mapping, load, load_bytes
 
 SKIPPED_DIRS = {"templates", "node_modules", "__pycache__"}
 KINDS = {"show": "show", "shows": "show", "episode": "episode", "episodes": "episode"}
@@ -56,8 +60,12 @@ def _legacy(data: Mapping) -> None:
         data.marks["newFeedLink"] = description.marks["newFeed"]
 
 
-def load_production(root: Path) -> Production:
-    """Load, validate and link every resource under ``root``; raise with all problems at once."""
+def load_production(root: Path, store: Store | None = None) -> Production:
+    """Load, validate and link every resource under ``root``; raise with all problems at once.
+
+    With a ``store``, each file's validated values are cached by its content hash (and the
+    podops code that checked them), so unchanged files are not parsed again.
+    """
     root = root.resolve()
     if not root.is_dir():
         raise ResourceError(f"{root}: not a folder")
@@ -66,32 +74,79 @@ def load_production(root: Path) -> Production:
     episodes: list[Episode] = []
     for path in discover(root):
         display = path.relative_to(root).as_posix()
-        try:
-            data = load(path, display)
-        except ResourceError as exc:
-            problems.extend(exc.diagnostics)
-            continue
-        if "kind" not in data and "apiVersion" not in data:
-            continue
-        kind = KINDS.get(str(data.get("kind", "")).strip().lower())
-        if kind is None:
-            line, column = data.mark("kind")
-            problems.add(display, line, column, "kind",
-                         f"{data.get('kind')!r} is not a resource kind podops reads (show or episode)")
-            continue
-        _legacy(data)
-        validator = Validator(display, problems)
-        spec = SHOW if kind == "show" else EPISODE
-        values = validator.check(spec, data, "", (1, 1)) or {}
+        kind, values, marks, diagnostics = _read_cached(path, display, store) if store else _read(path, display)
+        problems.extend(diagnostics)
         if kind == "show":
-            shows.append(_show(values, path, display, validator.marks))
-        else:
-            episodes.append(_episode(values, path, display, validator.marks))
+            shows.append(_show(values, path, display, marks))
+        elif kind == "episode":
+            episodes.append(_episode(values, path, display, marks))
     production = Production(root, sorted(shows, key=lambda s: (s.name, s.display)))
     _link(production, episodes, problems)
     problems.raise_if_errors()
     production.warnings = problems.warnings  # type: ignore[attr-defined]
     return production
+
+
+Read = tuple[str | None, dict[str, Any], dict[str, Any], list[Diagnostic]]
+
+
+def _read(path: Path, display: str, raw: bytes | None = None) -> Read:
+    """Parse and validate one file: its kind (None when it is no resource), values, marks, problems."""
+    problems = Problems()
+    try:
+        data = load_bytes(raw, display) if raw is not None else load(path, display)
+    except ResourceError as exc:
+        return None, {}, {}, exc.diagnostics
+    if "kind" not in data and "apiVersion" not in data:
+        return None, {}, {}, []
+    kind = KINDS.get(str(data.get("kind", "")).strip().lower())
+    if kind is None:
+        line, column = data.mark("kind")
+        problems.add(display, line, column, "kind",
+                     f"{data.get('kind')!r} is not a resource kind podops reads (show or episode)")
+        return None, {}, {}, problems.items
+    _legacy(data)
+    validator = Validator(display, problems)
+    values = validator.check(SHOW if kind == "show" else EPISODE, data, "", (1, 1)) or {}
+    return kind, values, validator.marks, problems.items
+
+
+def _read_cached(path: Path, display: str, store: Store) -> Read:
+    """:func:`_read` through the store, keyed by the file's bytes and the checking code."""
+    if path.stat().st_size > MAX_BYTES:
+        return _read(path, display)
+    raw = path.read_bytes()
+    key = hashlib.sha256(_CODE.encode() + b"\0" + raw).hexdigest()
+    cached = store.get("resource", key)
+    if cached is not None:
+        kind, values, marks, diagnostics = json.loads(cached, object_hook=_decode)
+        return (kind, values, {k: tuple(v) for k, v in marks.items()},
+                [Diagnostic(display, *d) for d in diagnostics])
+    kind, values, marks, diagnostics = _read(path, display, raw)
+    rows = [[d.line, d.column, d.field, d.message, d.severity] for d in diagnostics]
+    store.put("resource", key, json.dumps([kind, values, marks, rows], default=_encode))  # order kept
+    return kind, values, marks, diagnostics
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    raise TypeError(f"cannot cache {type(value).__name__}")
+
+
+def _decode(value: dict[str, Any]) -> Any:
+    return datetime.fromisoformat(value["$datetime"]) if set(value) == {"$datetime"} else value
+
+
+def _code_version() -> str:
+    """Hash of the modules whose rules decide what a file's values are."""
+    digest = hashlib.sha256()
+    for name in ("production.py", "validate.py", "schema.py", "yamlfile.py", "vocabulary.py"):
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()
+
+
+_CODE = _code_version()
 
 
 def _get(values: dict[str, Any], dotted: str, default: Any = None) -> Any:

@@ -193,7 +193,12 @@ def load(path: Path, display: str) -> Mapping:
         raise ResourceError(
             Diagnostic(display, message=f"file too large ({size} bytes, limit {MAX_BYTES})")
         )
-    data = parse(decode(path.read_bytes(), display), display)
+    return load_bytes(path.read_bytes(), display)
+
+
+def load_bytes(raw: bytes, display: str) -> Mapping:
+    """Parse one resource already read (and size-checked); the top level must be a mapping."""
+    data = parse(decode(raw, display), display)
     if not isinstance(data, Mapping):
         got = "nothing" if data is None else ("a list" if isinstance(data, list) else "a scalar")
         raise ResourceError(
