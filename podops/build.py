@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from podops import feed, markup, output, pagecache, site, urls
+from podops import feed, fingerprint, markup, output, pagecache, site, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
 from podops.inventory import Progress, probe_production
 from podops.model import Episode, Production, Release, Show
@@ -40,6 +40,7 @@ class Report:
     cache_misses: int = 0
     probed: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
+    skipped: bool = False  # nothing changed since the last build: the output was left as it was
 
 
 def source_date_epoch(environ: dict[str, str] | None = None) -> datetime | None:
@@ -166,6 +167,16 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     problems = Problems()
     store = Store(root) if root.is_dir() else None
     try:
+        key = os.fspath(out.absolute())
+        templates = root / "templates"
+        options = {"base_url": base_url, "drafts": drafts, "source_date": str(source_date), "out": key}
+        salt = pagecache.salt([builtin_templates()])
+        before = fingerprint.inputs(root, salt, options) if store else None
+        if store is not None and before is not None:
+            skipped = _unchanged(store, key, before, out, now)
+            if skipped is not None:
+                skipped.seconds = time.perf_counter() - started
+                return skipped
         production = load_production(root, store)
         assert store is not None
         problems.extend(getattr(production, "warnings", []))
@@ -180,12 +191,10 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             _check_podcast_guid(item, problems)
         problems.raise_if_errors(ResourceError)
         report.warnings = problems.warnings
-        templates = production.root / "templates"
         cached = store.items("markdown")
         markup.seed(cached)
         markup.prerender(_notes(releases), workers or os.cpu_count() or 1)
         overrides = templates if templates.is_dir() else None
-        key = os.fspath(out.absolute())
         pages = page_cache(overrides, out, store.get("pages", key))
         plan = plan_site(production, releases, overrides, source_date, pages)
         if markup.fresh() or len(markup.used()) != len(cached):
@@ -194,11 +203,28 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             report.files, placed = output.commit(plan, out, store.get("output", key), report.changed)
         store.put("output", key, placed)
         store.put("pages", key, pages.keys)
+        report.published = sum(len(r.episodes) for r in releases)
+        report.feeds = [str(out / urls.feed_path(r.show)) for r in releases]
+        report.size = plan.size() + sum((out / p).stat().st_size for p in plan.kept)
+        due = min((e.date for r in releases for e in r.scheduled if e.date), default=None)
+        store.put("fingerprint", key, {
+            "inputs": before, "outputs": fingerprint.outputs(out), "due": due.isoformat() if due else None,
+            "report": {"shows": report.shows, "published": report.published, "scheduled": report.scheduled,
+                       "drafts": report.drafts, "archived": report.archived, "size": report.size,
+                       "feeds": report.feeds}})
     finally:
         if store is not None:
             store.close()
-    report.published = sum(len(r.episodes) for r in releases)
-    report.feeds = [str(out / urls.feed_path(r.show)) for r in releases]
-    report.size = plan.size()
     report.seconds = time.perf_counter() - started
+    return report
+
+
+def _unchanged(store: Store, key: str, inputs: str, out: Path, now: datetime) -> Report | None:
+    """The last build's report when nothing it depends on changed (and nothing came due), else None."""
+    last = store.get("fingerprint", key)
+    if not last or last.get("inputs") != inputs or last.get("outputs") != fingerprint.outputs(out):
+        return None
+    if last.get("due") and datetime.fromisoformat(last["due"]) <= now:
+        return None  # a scheduled episode is due: publish it
+    report = Report(**last["report"], skipped=True)
     return report

@@ -131,6 +131,9 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
         return
     for line in report.scheduled:
         click.echo(f"scheduled: {line}", err=True)
+    if verbose and report.skipped:
+        click.echo("nothing changed since the last build (inputs, options and output as recorded): "
+                   "output kept as it is", err=True)
     if verbose:
         for path in report.probed:
             click.echo(f"probed: {path} (content new to the cache)", err=True)

@@ -147,7 +147,9 @@ def test_unchanged_files_are_not_rewritten(production, tmp_path: Path) -> None:
     prod, out = production(), tmp_path / "public"
     build_module.build(prod, out)
     inode = (out / "test-show" / "feed.xml").stat().st_ino
+    (prod / "README.md").write_text("not a resource: the site does not change\n")
     report = build_module.build(prod, out)
+    assert not report.skipped
     assert report.files["written"] == 0
     assert (out / "test-show" / "feed.xml").stat().st_ino == inode
 

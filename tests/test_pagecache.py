@@ -34,8 +34,10 @@ def copy_example(tmp_path: Path) -> Path:
 def test_a_rebuild_with_no_change_renders_no_episode_page(tmp_path: Path, monkeypatch) -> None:
     prod, out = copy_example(tmp_path), tmp_path / "public"
     build_module.build(prod, out)
+    (prod / "README.md").write_text("a change outside every resource: a real build that changes no page\n")
     names = rendered_pages(monkeypatch)
     report = build_module.build(prod, out)
+    assert not report.skipped
     assert "episode.html" not in names and "embed.html" not in names and "show.html" not in names
     assert report.files["written"] == 0
 
@@ -86,7 +88,43 @@ def test_overrides_that_read_episode_lists_turn_page_reuse_off(tmp_path: Path, m
     (prod / "templates" / "episode.html").write_text(
         base + "{# lists: {{ release.episodes|length }} #}")
     build_module.build(prod, out)
+    (prod / "README.md").write_text("force a real build\n")
     names = rendered_pages(monkeypatch)
     build_module.build(prod, out)
     assert names.count("episode.html") == 3
     assert invoke("validate", prod).exit_code == 0
+
+
+def test_a_build_with_nothing_changed_stops_early_and_keeps_the_output(tmp_path: Path) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    first = build_module.build(prod, out)
+    before = tree_hash(out)
+    second = build_module.build(prod, out)
+    assert second.skipped and not first.skipped
+    assert (second.published, second.scheduled, second.feeds) == (first.published, first.scheduled, first.feeds)
+    assert tree_hash(out) == before
+
+
+def test_any_change_to_inputs_options_or_output_means_a_real_build(tmp_path: Path) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    build_module.build(prod, out)
+    assert build_module.build(prod, out, drafts=True).skipped is False
+    assert build_module.build(prod, out, drafts=True).skipped is True
+    (prod / "README.md").write_text("notes\n")
+    assert build_module.build(prod, out, drafts=True).skipped is False
+    feed = out / "the-static-signal" / "feed.xml"
+    expected = feed.read_bytes()
+    feed.write_text("tampered")
+    assert build_module.build(prod, out, drafts=True).skipped is False
+    assert feed.read_bytes() == expected
+
+
+def test_a_scheduled_episode_coming_due_is_published_even_if_nothing_changed(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    build_module.build(prod, out, now=datetime(2099, 12, 31, tzinfo=timezone.utc))
+    assert build_module.build(prod, out, now=datetime(2099, 12, 31, 1, tzinfo=timezone.utc)).skipped
+    report = build_module.build(prod, out, now=datetime(2100, 1, 2, tzinfo=timezone.utc))
+    assert not report.skipped and report.scheduled == []
+    assert "Scheduled episodes and continuous integration" in (out / "the-static-signal" / "feed.xml").read_text()
