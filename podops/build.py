@@ -1,7 +1,9 @@
 """The build: load → validate → probe → render in memory → write atomically.
 
 The core never imports click; the CLI calls :func:`check` and :func:`build` and prints what
-they return or raise.
+they return or raise. The stages' modules (and their libraries: PyYAML, mutagen, feedgen,
+Jinja2, Markdown) are imported where they are first needed, so a build that finds nothing
+changed costs little more than starting Python.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from podops import feed, fingerprint, markup, output, pagecache, site, urls
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from podops import fingerprint, output, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
-from podops.inventory import Progress, probe_production
 from podops.model import Episode, Production, Release, Show
-from podops.pagecache import PageCache
-from podops.theme import builtin_templates
-from podops.production import load_production
 from podops.store import Store
+
+if TYPE_CHECKING:
+    from podops.pagecache import PageCache
+
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -55,6 +61,9 @@ def source_date_epoch(environ: dict[str, str] | None = None) -> datetime | None:
 
 def check(root: Path, probe: bool = True) -> tuple[Production, list[Diagnostic]]:
     """Validate a production (and probe its media) without writing anything; return warnings."""
+    from podops.inventory import probe_production
+    from podops.production import load_production
+
     production = load_production(root)
     problems = Problems()
     problems.extend(getattr(production, "warnings", []))
@@ -95,8 +104,10 @@ def release(show: Show, now: datetime, drafts: bool, base_url: str, report: Repo
 
 def _check_podcast_guid(item: Release, problems: Problems) -> None:
     """A podcast:guid written in show.yaml wins, but a mismatch with the feed URL is worth a warning."""
+    from podops.feed import podcast_guid
+
     show = item.show
-    derived = feed.podcast_guid(item.feed_url)
+    derived = podcast_guid(item.feed_url)
     if show.podcast_guid and show.podcast_guid != derived and not show.moved_from:
         line, column = show.mark("podcastGuid")
         problems.add(show.display, line, column, "podcastGuid",
@@ -125,15 +136,18 @@ def _notes(releases: list[Release]) -> list[str]:
 
 def page_cache(templates: Path | None, out: Path | None, previous: dict[str, str] | None) -> PageCache:
     """Page reuse for this build; off when override templates reach into episode lists."""
-    folders = [builtin_templates(), *([templates] if templates else [])]
+    from podops.pagecache import PageCache, salt
+
     overrides = [p for p in templates.rglob("*") if p.is_file()] if templates else []
     reaches = any("episodes" in p.read_text(errors="replace") for p in overrides)
-    return PageCache(previous, out, pagecache.salt(folders), enabled=not reaches)
+    return PageCache(previous, out, salt(templates), enabled=not reaches)
 
 
 def plan_site(production: Production, releases: list[Release], templates: Path | None,
               source_date: datetime | None, cache: PageCache | None = None) -> output.Plan:
     """Render every file of the site in memory."""
+    from podops import feed, markup, site
+
     plan = output.Plan()
     for item in releases:
         show = item.show
@@ -170,13 +184,16 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         key = os.fspath(out.absolute())
         templates = root / "templates"
         options = {"base_url": base_url, "drafts": drafts, "source_date": str(source_date), "out": key}
-        salt = pagecache.salt([builtin_templates()])
-        before = fingerprint.inputs(root, salt, options) if store else None
+        before = fingerprint.inputs(root, fingerprint.code_salt(), options) if store else None
         if store is not None and before is not None:
             skipped = _unchanged(store, key, before, out, now)
             if skipped is not None:
                 skipped.seconds = time.perf_counter() - started
                 return skipped
+        from podops import markup
+        from podops.inventory import probe_production
+        from podops.production import load_production
+
         production = load_production(root, store)
         assert store is not None
         problems.extend(getattr(production, "warnings", []))

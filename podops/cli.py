@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from podops import __version__, scaffold
+from podops import __version__
 from podops.errors import Diagnostic, PodopsError, to_json
 
 FORMATS = click.Choice(["text", "json"])
@@ -180,6 +180,8 @@ def new() -> None:
 def new_show(directory: Path, name: str, title: str, email: str) -> None:
     """Write show-<guid>.yaml."""
     directory.mkdir(parents=True, exist_ok=True)
+    from podops import scaffold
+
     path = _run(lambda: scaffold.new_show(directory, name, title, email))
     click.echo(str(path))
 
@@ -191,6 +193,8 @@ def new_show(directory: Path, name: str, title: str, email: str) -> None:
 @click.option("--audio", help="Path of the MP3, relative to the production.")
 def new_episode(directory: Path, name: str, title: str, audio: str | None) -> None:
     """Write episodes/episode-<guid>.yaml (a draft) for the production's show."""
+    from podops import scaffold
+
     path = _run(lambda: scaffold.new_episode(directory, name, title, audio))
     click.echo(str(path))
 

@@ -12,9 +12,31 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 SKIPPED = {".podops", ".git"}
+_PACKAGE = Path(__file__).resolve().parent
+LIBRARIES = ("markdown", "nh3", "feedgen", "jinja2", "mutagen", "pillow", "lxml", "pyyaml")
+
+
+@lru_cache(maxsize=1)
+def code_salt() -> str:
+    """Hash of podops itself (code, theme, recipes) and the versions of the libraries that shape output."""
+    digest = hashlib.sha256()
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name} {metadata.version(name)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name} -\n".encode())
+    files = sorted(p for p in _PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    checkout_theme = _PACKAGE.parent / "templates"  # a source checkout keeps the theme beside the package
+    if checkout_theme.is_dir():
+        files += sorted(p for p in checkout_theme.rglob("*") if p.is_file())
+    for path in files:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _walk(root: Path, skipped: set[str]) -> str | None:

@@ -58,7 +58,7 @@ def _jobs(production: Production) -> list[Job]:
     return jobs
 
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, int, int], None]  # (stage, done, total); podops.build.Progress too
 
 
 def probe_production(production: Production, store: Store, workers: int | None = None,

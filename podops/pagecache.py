@@ -13,18 +13,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from podops import markup
+from podops import fingerprint, markup
 
-_PACKAGE = Path(__file__).resolve().parent
-
-
-def salt(theme_folders: list[Path]) -> str:
-    """Hash of the code and theme files every page depends on."""
-    digest = hashlib.sha256(markup.RENDERER.encode())
-    files = sorted(_PACKAGE.rglob("*.py"))
-    for folder in theme_folders:
-        files += sorted(p for p in folder.rglob("*") if p.is_file())
-    for path in files:
+def salt(overrides: Path | None) -> str:
+    """Hash of the code, theme and override templates every page depends on."""
+    digest = hashlib.sha256(f"{fingerprint.code_salt()}\0{markup.RENDERER}".encode())
+    for path in sorted(p for p in overrides.rglob("*") if p.is_file()) if overrides else []:
         digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

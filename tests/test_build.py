@@ -14,6 +14,7 @@ import pytest
 from conftest import EPISODE, EXAMPLE, MEDIA, invoke, tree_hash
 from podops import build as build_module
 from podops import output
+from podops import site as site_module
 from podops.errors import OutputError
 
 EP = "episodes/episode-6d1048a48504.yaml"
@@ -63,7 +64,7 @@ def test_a_failure_mid_render_leaves_the_old_output_intact(production, tmp_path:
     def explode(*args, **kwargs):
         raise RuntimeError("injected failure while rendering")
 
-    monkeypatch.setattr(build_module.site, "render_site", explode)
+    monkeypatch.setattr(site_module, "render_site", explode)
     with pytest.raises(RuntimeError):
         build_module.build(prod, out)
     assert tree_hash(out) == before
