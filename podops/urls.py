@@ -44,8 +44,10 @@ def page_path(show: Show, page: int) -> str:
 def asset_path(show: Show, asset: Asset) -> str:
     """Output path of a local asset: its path in the production, under the show's media folder."""
     assert asset.path is not None
-    relative = PurePosixPath(asset.path.relative_to(show.root).as_posix())  # both resolved by the loader
-    return f"{show.name}/media/{relative}"
+    path, root = str(asset.path), str(show.root)  # both resolved by the loader
+    if not path.startswith(root.rstrip("/") + "/"):
+        raise ValueError(f"{path} is not inside {root}")
+    return f"{show.name}/media/{PurePosixPath(path[len(root.rstrip('/')) + 1:]).as_posix()}"
 
 
 def absolute(base_url: str, path: str) -> str:

@@ -397,3 +397,18 @@ def test_every_page_is_valid_html5(production: Production, example: Path, tmp_pa
     pages += html_files(built(hostile(production), tmp_path / "hostile-site"))
     pages += html_files(built(paginated(production), tmp_path / "paged-site"))
     assert browser.html_errors(jar, pages) == []
+
+
+@pytest.mark.parametrize("target, page, expected", [
+    ("a/b/index.html", "a/c/index.html", "../b/"),
+    ("a/media/x y.mp3", "a/b/index.html", "../media/x%20y.mp3"),
+    ("index.html", "a/b/index.html", "../../"),
+    ("_static/style.css", "index.html", "_static/style.css"),
+    ("a/page/2/index.html", "a/index.html", "page/2/"),
+    ("a/b/index.html", "a/b/index.html", "./"),
+    ("a/", "index.html", "a/"),
+])
+def test_links_between_pages_are_relative(target: str, page: str, expected: str) -> None:
+    from podops.theme import relative
+
+    assert relative(target, page) == expected
