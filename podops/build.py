@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from podops import fingerprint, output, urls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -29,10 +30,8 @@ def _emit(diagnostics: Iterable[Diagnostic], fmt: str, root: Path | None) -> Non
         for diagnostic in diagnostics:
             path = diagnostic.path
             if root is not None and path and path != ".":
-                try:
+                with contextlib.suppress(ValueError):  # another drive on Windows: keep it as is
                     path = os.path.relpath(root / path)
-                except ValueError:
-                    pass
             click.echo(diagnostic.github(path))
 
 

@@ -49,7 +49,7 @@ class Element:
             child.build(node)
 
 
-class PodcastExtension(BaseExtension):  # type: ignore[misc]
+class PodcastExtension(BaseExtension):
     """feedgen extension writing channel-level ``itunes:`` and ``podcast:`` elements."""
 
     def __init__(self) -> None:
@@ -65,7 +65,7 @@ class PodcastExtension(BaseExtension):  # type: ignore[misc]
         return feed
 
 
-class PodcastEntryExtension(BaseEntryExtension):  # type: ignore[misc]
+class PodcastEntryExtension(BaseEntryExtension):
     """feedgen extension writing item-level ``itunes:`` and ``podcast:`` elements."""
 
     def __init__(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -57,7 +58,7 @@ def _walk(root: Path, skipped: set[str]) -> str | None:
     return digest.hexdigest()
 
 
-def inputs(root: Path, salt: str, options: dict[str, object]) -> str | None:
+def inputs(root: Path, salt: str, options: Mapping[str, object]) -> str | None:
     """Fingerprint of everything a build of ``root`` reads, or None when it cannot be taken."""
     files = _walk(root, SKIPPED)
     if files is None:

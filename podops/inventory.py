@@ -7,8 +7,8 @@ diagnostic at the resource line that names the file.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,7 @@ def probe_production(production: Production, store: Store, workers: int | None =
             _apply(job, cached, problems)
     if probed is not None:
         probed.extend(sorted(job.asset.uri for job, _ in pending))
-    results = _run([(job.kind, os.fspath(job.asset.path)) for job, _ in pending], workers, progress)
+    results = _run([(job.kind, os.fspath(job.asset.path or "")) for job, _ in pending], workers, progress)
     for (job, key), result in zip(pending, results, strict=True):
         store.put("probe", key, result)
         _apply(job, result, problems)

@@ -185,7 +185,7 @@ def probe_audio(path: Path) -> AudioInfo:
         raise ProbeError(f"file is {size} bytes; the limit is {MAX_AUDIO_BYTES} (200 MB)")
     _sniff(path)
     try:
-        info = mutagen.mp3.MP3(path).info
+        info: Any = mutagen.mp3.MP3(path).info  # MPEGInfo; mutagen ships no type hints
         header = _header(path, info)
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
             frames, samples, audio, gaps, incomplete = _walk(data, info.frame_offset)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from podops import fingerprint, markup
 
+
 def salt(overrides: Path | None) -> str:
     """Hash of the code, theme and override templates every page depends on."""
     digest = hashlib.sha256(f"{fingerprint.code_salt()}\0{markup.RENDERER}".encode())

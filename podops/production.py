@@ -19,9 +19,9 @@ from typing import Any
 from podops.errors import Diagnostic, Problems, ResourceError
 from podops.model import Asset, Chapter, Episode, Link, Person, Production, Show
 from podops.schema import EPISODE, SHOW
+from podops.store import Store
 from podops.validate import Validator, check_url
 from podops.vocabulary import CATEGORIES
-from podops.store import Store
 from podops.yamlfile import MAX_BYTES, Mapping, load, load_bytes
 
 SKIPPED_DIRS = {"templates", "node_modules", "__pycache__"}
@@ -47,7 +47,9 @@ def _inside(path: Path, root: Path) -> bool:
 def _legacy(data: Mapping) -> None:
     """Move the PodOps legacy layout (guid, parent_guid, date in labels) to v1 places."""
     metadata = data.get("metadata")
-    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+    if not isinstance(metadata, Mapping):
+        return
+    labels = metadata.get("labels")
     if not isinstance(labels, Mapping):
         return
     for old, new in (("guid", "guid"), ("parent_guid", "parent"), ("date", "date")):
@@ -255,7 +257,8 @@ def _link(production: Production, episodes: list[Episode], problems: Problems) -
             _dup(problems, show, "metadata.name",
                  f"name {show.name!r} already used by {names[show.name].display}")
         names[show.name] = show
-    for resource in [*production.shows, *episodes]:
+    resources: list[Show | Episode] = [*production.shows, *episodes]
+    for resource in resources:
         key = resource.guid
         if key and key in seen_guid:
             first = seen_guid[key]
@@ -266,15 +269,15 @@ def _link(production: Production, episodes: list[Episode], problems: Problems) -
             seen_guid[key] = resource
     shows = {s.guid: s for s in production.shows}
     for episode in episodes:
-        show = shows.get(episode.parent)
-        if show is None:
+        parent = shows.get(episode.parent)
+        if parent is None:
             if episode.parent:
                 known = ", ".join(sorted(shows)) or "none"
                 _dup(problems, episode, "metadata.parent",
                      f"{episode.parent!r} names no show (shows: {known})")
             continue
-        show.episodes.append(episode)
-        _check_assets(show, [episode.image, episode.enclosure, *episode.transcripts], production.root,
+        parent.episodes.append(episode)
+        _check_assets(parent, [episode.image, episode.enclosure, *episode.transcripts], production.root,
                       problems, episode)
     for show in production.shows:
         show.episodes.sort(key=lambda e: (e.name, e.display))

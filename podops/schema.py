@@ -42,7 +42,7 @@ def _choice(doc: str, *choices: str) -> Field:
     return Field("choice", doc, choices=choices)
 
 
-def _struct(doc: str, required: bool = False, **fields: Field) -> Field:
+def _struct(doc: str, required: bool = False, /, **fields: Field) -> Field:
     return Field("struct", doc, required, fields=fields)
 
 

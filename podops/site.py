@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -238,7 +239,7 @@ class SiteRenderer:
                                  show_count=len(releases))
         theme.env.filters.update(http_url=http_url)
 
-    def reuse(self, paths: list[tuple[str, str | None, str | None]], material: str) -> bool:
+    def reuse(self, paths: Sequence[tuple[str, str | None, str | None]], material: str) -> bool:
         """Keep pages (path, base URL, lastmod) from the previous output when their inputs are unchanged."""
         key = self.cache.key(material)
         if not all([self.cache.reusable(path, key) for path, _, _ in paths]):

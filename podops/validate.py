@@ -150,7 +150,7 @@ class Validator:
         return value
 
     def _text(self, spec: Field, value: Any, path: str, where: Mark) -> str:
-        if isinstance(value, bool) or isinstance(value, Mapping | Sequence):
+        if isinstance(value, bool | Mapping | Sequence):
             raise ValueError(f"expected text, got {_describe(value)}; quote it")
         text = str(value)
         bad = _CONTROL.search(text)
@@ -218,7 +218,7 @@ class Validator:
         raise ValueError(f"{text!r} is not allowed{extra}")
 
     def _int(self, spec: Field, value: Any, path: str, where: Mark) -> int:
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, bool | float):
             raise ValueError(f"must be a whole number (got {value!r})")
         try:
             number = int(str(value).strip())

@@ -27,7 +27,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Base = yaml.SafeLoader
 
 
-class Mapping(dict):  # type: ignore[type-arg]
+class Mapping(dict):
     """A YAML mapping that knows the position of each of its keys."""
 
     line: int = 0
@@ -42,7 +42,7 @@ class Mapping(dict):  # type: ignore[type-arg]
         return self.marks.get(key, (self.line, self.column))
 
 
-class Sequence(list):  # type: ignore[type-arg]
+class Sequence(list):
     """A YAML sequence that knows the position of each item."""
 
     line: int = 0
@@ -61,7 +61,7 @@ def _position(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):
     """SafeLoader with positions, no timestamps, no octal, no aliases, no duplicate keys."""
 
     yaml_implicit_resolvers = {
@@ -172,7 +172,7 @@ def parse(text: str, display: str) -> Any:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or "YAML syntax error"
         if "could not determine a constructor" in problem:
-            problem = f"unsupported YAML tag {exc.problem.split('tag ')[-1]}"
+            problem = f"unsupported YAML tag {problem.split('tag ')[-1]}"
         elif exc.context and "duplicate" not in problem and "alias" not in problem:
             problem = f"YAML syntax error: {exc.context}, {problem}"
         elif not problem.startswith(("duplicate", "anchors", "nesting", "ambiguous", "keys")):

@@ -11,8 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-from conftest import EPISODE, MEDIA, IMAGES, SHOW, invoke, tree_hash, write_production
+from conftest import EPISODE, IMAGES, MEDIA, SHOW, invoke, tree_hash, write_production
 
 EP = "episodes/episode-6d1048a48504.yaml"
 
@@ -164,7 +163,12 @@ def test_validate_reports_every_problem_in_one_run(production) -> None:
     assert errors[0].startswith(f"{EP}:6:3: metadata.parent:")
     assert any(e.startswith("show.yaml:10:3: description.titel: unknown field") for e in errors)
     assert any(e.startswith("show.yaml:10:3: description.title: is required") for e in errors)
-    assert errors == sorted(errors, key=lambda e: (e.split(":")[0], int(e.split(":")[1]) if e.split(":")[1].isdigit() else 0))
+    def position(line: str) -> tuple[str, int]:
+        path, rest = line.split(":", 1)
+        number = rest.split(":", 1)[0]
+        return path, int(number) if number.isdigit() else 0
+
+    assert errors == sorted(errors, key=position)
 
 
 @pytest.mark.parametrize("out_name", [".", "episodes", ".."])

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import EPISODE, EXAMPLE, MEDIA, invoke, tree_hash
+
 from podops import build as build_module
 from podops import output
 from podops import site as site_module
@@ -158,7 +158,8 @@ def test_unchanged_files_are_not_rewritten(production, tmp_path: Path) -> None:
 def test_html_transcripts_are_published_sanitised_not_verbatim(production, tmp_path: Path) -> None:
     episode = EPISODE + "transcripts:\n  - uri: assets/ep.html\n"
     prod = production({EP: episode,
-                       "assets/ep.html": "<p>Hello <script>alert(1)</script><a href='javascript:x()' onclick='y()'>x</a></p>"})
+                       "assets/ep.html": "<p>Hello <script>alert(1)</script>"
+                                         "<a href='javascript:x()' onclick='y()'>x</a></p>"})
     out = tmp_path / "public"
     assert invoke("build", prod, "-o", out).exit_code == 0
     published = (out / "test-show" / "media" / "assets" / "ep.html").read_text()

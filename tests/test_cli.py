@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from conftest import EPISODE, IMAGES, MEDIA, SHOW, invoke
+
 from podops.scaffold import SCHEMA_FILE
 
 EP = "episodes/episode-6d1048a48504.yaml"

@@ -10,9 +10,9 @@ from pathlib import Path
 import feedparser
 import podcastparser
 import pytest
+from conftest import DATA, EPISODE, SHOW, invoke
 from lxml import etree
 
-from conftest import DATA, EPISODE, SHOW, invoke
 from podops.feed import PODCAST, podcast_guid
 
 EPOCH = "1735689600"  # Wed, 01 Jan 2025 00:00:00 +0000 (after every example episode but the future one)

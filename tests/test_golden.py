@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLE, invoke, tree_hash
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import IMAGES, MEDIA
+
 from podops.media import ProbeError, probe_audio, probe_image
 
 TRUTH = json.loads((MEDIA / "truth.json").read_text())

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from conftest import EXAMPLE, invoke, tree_hash
+
 from podops import build as build_module
 from podops import theme
 

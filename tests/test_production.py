@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import EPISODE, SHOW, write_production
+
 from podops.errors import ResourceError
 from podops.production import load_production
 

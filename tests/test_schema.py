@@ -7,8 +7,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-
 from conftest import EPISODE, SHOW, invoke
+
 from podops.errors import Problems
 from podops.schema import EPISODE as EPISODE_SPEC
 from podops.schema import SHOW as SHOW_SPEC
@@ -101,6 +101,7 @@ def test_committed_example_schema_is_current() -> None:
 
 def test_format_reference_in_docs_is_current() -> None:
     from conftest import ROOT
+
     from podops.schema import markdown
 
     text = (ROOT / "docs" / "format.md").read_text()

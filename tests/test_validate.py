@@ -53,7 +53,8 @@ def test_podops_flags_become_booleans(value: object, expected: bool) -> None:
     assert check("flag", value) == (expected, [])
 
 
-@pytest.mark.parametrize("value, expected", [("en_US", "en-us"), ("de", "de"), ("pt-BR", "pt-br"), ("es_419", "es-419")])
+@pytest.mark.parametrize("value, expected", [
+    ("en_US", "en-us"), ("de", "de"), ("pt-BR", "pt-br"), ("es_419", "es-419")])
 def test_languages_are_emitted_as_apple_wants(value: str, expected: str) -> None:
     assert check("language", value) == (expected, [])
 
@@ -88,8 +89,10 @@ def test_urls_are_absolute_http_and_short(value: str, ok: bool) -> None:
 def test_choices_are_case_insensitive_and_canonical() -> None:
     problems = Problems()
     validator = Validator("f.yaml", problems)
-    assert validator.check(SHOW.fields["metadata"].fields["labels"].fields["type"], "Episodic", "t", (1, 1)) == "episodic"
-    assert validator.check(EPISODE.fields["metadata"].fields["labels"].fields["type"], "Trailer", "t", (1, 1)) == "trailer"
+    show_type = SHOW.fields["metadata"].fields["labels"].fields["type"]
+    episode_type = EPISODE.fields["metadata"].fields["labels"].fields["type"]
+    assert validator.check(show_type, "Episodic", "t", (1, 1)) == "episodic"
+    assert validator.check(episode_type, "Trailer", "t", (1, 1)) == "trailer"
 
 
 def test_unknown_fields_get_a_suggestion_at_their_line() -> None:
