@@ -19,7 +19,7 @@ from podops.model import Asset, Production, Resource
 from podops.store import Store
 from podops.vocabulary import TRANSCRIPT_TYPES
 
-PROBE_VERSION = "3"  # bump when probe results change meaning, so old cache entries are ignored
+PROBE_VERSION = "4"  # bump when probe results change meaning, so old cache entries are ignored
 PARALLEL_FROM = 8  # below this many cache misses a process pool costs more than it saves
 
 

@@ -66,3 +66,33 @@ def test_artwork_rules_from_the_image_header(name: str, ok: bool, words: str) ->
     else:
         with pytest.raises(ProbeError, match=words):
             probe_image(IMAGES / name)
+
+
+@pytest.mark.parametrize("name", ["cbr.mp3", "vbr.mp3", "id3.mp3", "cbr_trunc_half.mp3", "vbr_trunc_half.mp3",
+                                  "cbr_midzeros.mp3"])
+def test_large_files_with_a_header_are_checked_by_sampling_with_the_same_verdicts(name: str, monkeypatch) -> None:
+    import podops.media as media
+
+    try:
+        full = ("ok", probe_audio(MEDIA / name).duration)
+    except ProbeError as exc:
+        full = ("error", str(exc).split(":")[0])
+    monkeypatch.setattr(media, "FULL_WALK_BYTES", 1000)  # every fixture now counts as large
+    try:
+        sampled = ("ok", probe_audio(MEDIA / name).duration)
+    except ProbeError as exc:
+        sampled = ("error", str(exc).split(":")[0])
+    assert sampled == full
+
+
+def test_an_hour_long_probe_reads_headers_and_samples_not_every_frame(tmp_path, monkeypatch) -> None:
+    import podops.media as media
+
+    calls: list[int] = []
+    real_walk = media._walk
+    monkeypatch.setattr(media, "_walk", lambda data, start: calls.append(start) or real_walk(data, start))
+    monkeypatch.setattr(media, "FULL_WALK_BYTES", 1000)
+    probe_audio(MEDIA / "cbr.mp3")
+    assert calls == []  # header + samples only
+    probe_audio(MEDIA / "vbr_noxing.mp3")
+    assert len(calls) == 1  # no Xing header: only a full walk knows the duration
