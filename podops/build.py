@@ -115,7 +115,18 @@ def _check_podcast_guid(item: Release, problems: Problems) -> None:
 
 
 def _base_url(show: Show, override: str | None, problems: Problems) -> str:
+    """Where the output folder is published: --base-url, else site.baseUrl, else the show's link.
+
+    Feeds need absolute URLs (Apple rejects relative enclosures). PodOps productions carry no
+    site.baseUrl, so their description.link stands in, with a warning to say so.
+    """
     base = override or show.base_url
+    if not base and show.link:
+        base = show.link
+        line, column = show.mark("description.link.uri")
+        problems.add(show.display, line, column, "site.baseUrl",
+                     f"not set: publishing under the show's link {show.link} "
+                     "(set site.baseUrl or pass --base-url to choose)", "warning")
     if not base:
         line, column = show.mark("site")
         problems.add(show.display, line, column, "site.baseUrl",

@@ -107,3 +107,15 @@ def test_verbose_explains_what_was_probed_and_rewritten(production, tmp_path: Pa
     assert "probed:" not in second.stderr
     assert "wrote: test-show/feed.xml (bytes changed)" in second.stderr
     assert "probe cache 2 hits, 0 misses" in second.stderr
+
+
+def test_a_podops_production_without_base_url_publishes_under_its_link(production, tmp_path: Path) -> None:
+    show = SHOW.replace("site:\n  baseUrl: https://example.com/\n", "").replace(
+        "  title: Test Show\n",
+        "  title: Test Show\n  link:\n    uri: https://podops.dev/minimalpodcast\n    rel: external\n")
+    result = invoke("build", production({"show.yaml": show}), "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    expected = "warning: site.baseUrl: not set: publishing under the show's link https://podops.dev/minimalpodcast"
+    assert expected in result.stderr
+    feed = (tmp_path / "out" / "test-show" / "feed.xml").read_text()
+    assert 'url="https://podops.dev/minimalpodcast/test-show/media/assets/ep.mp3"' in feed
