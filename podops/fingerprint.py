@@ -41,19 +41,27 @@ def code_salt() -> str:
 
 
 def _walk(root: Path, skipped: set[str]) -> str | None:
+    """Hash every file's relative path and stat signature, or None when a linked folder hides some."""
     digest = hashlib.sha256()
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in skipped)
-        for name in dirs:
-            if os.path.islink(os.path.join(folder, name)):
+    pending = [("", os.fspath(root))]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return None
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in skipped:
+                    pending.append((rel + "/", entry.path))
+                continue
+            if entry.is_symlink() and entry.is_dir():
                 return None  # a linked folder's contents are not walked: no fingerprint, build
-        for name in sorted(files):
-            path = os.path.join(folder, name)
             try:
-                st = os.stat(path)
+                st = entry.stat()
             except OSError:
                 return None
-            rel = os.path.relpath(path, root)
             digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode())
     return digest.hexdigest()
 

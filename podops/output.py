@@ -17,7 +17,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from podops.errors import OutputError
 
@@ -33,10 +33,10 @@ class Plan:
     kept: set[str] = field(default_factory=set)  # unchanged files taken from the previous output
 
     def _claim(self, path: str) -> str:
-        pure = PurePosixPath(path)
-        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        parts = [part for part in path.split("/") if part not in ("", ".")]
+        if path.startswith("/") or "\\" in path or ".." in parts or not parts:
             raise OutputError(f"{path}: output path escapes the output folder")
-        key = pure.as_posix()
+        key = "/".join(parts)
         if key in self.files or key in self.links or key in self.kept:
             raise OutputError(f"{key}: two things would be written to the same output file")
         return key
@@ -51,7 +51,7 @@ class Plan:
 
     def link(self, path: str, source: Path, sha256: str) -> None:
         """Plan a copy of a production file whose content hash is ``sha256``."""
-        key = PurePosixPath(path).as_posix()
+        key = "/".join(part for part in path.split("/") if part not in ("", "."))
         if self.links.get(key) == (source, sha256):
             return  # the same asset referenced twice
         self.links[self._claim(path)] = (source, sha256)
@@ -92,14 +92,17 @@ def lock(out: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _same(path: Path, data: bytes) -> bool:
+def _same(path: str, data: bytes) -> bool:
     try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
+        if os.stat(path).st_size != len(data):
+            return False
+        with open(path, "rb") as handle:
+            return handle.read() == data
     except OSError:
         return False
 
 
-def _place(source: Path, target: Path) -> None:
+def _place(source: str, target: str) -> None:
     """Hard-link a file of the previous output (ours alone), or copy when links are not possible."""
     try:
         os.link(source, target)
@@ -126,30 +129,35 @@ def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None,
     _cleanup_stale(out)
     tmp = out.parent / f"{out.name}.podops-tmp-{os.getpid()}"
     stats = {"written": 0, "unchanged": 0, "copied": 0}
+    made: set[str] = set()
+    old, new = os.fspath(out), os.fspath(tmp)  # plain strings: tens of thousands of files
+
+    def target_of(rel: str) -> str:
+        folder = rel.rpartition("/")[0]
+        if folder not in made:
+            os.makedirs(os.path.join(new, folder), exist_ok=True)
+            made.add(folder)
+        return os.path.join(new, rel)
+
     try:
         tmp.mkdir(parents=True)
         for rel, data in sorted(plan.files.items()):
-            target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            previous = out / rel
+            target, previous = target_of(rel), os.path.join(old, rel)
             if _same(previous, data):
                 _place(previous, target)  # unchanged bytes: no rewrite, same inode
                 stats["unchanged"] += 1
             else:
-                target.write_bytes(data)
+                with open(target, "wb") as handle:
+                    handle.write(data)
                 stats["written"] += 1
                 if changed is not None:
                     changed.append(rel)
         for rel in sorted(plan.kept):
-            target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _place(out / rel, target)
+            _place(os.path.join(old, rel), target_of(rel))
             stats["unchanged"] += 1
         for rel, (source, digest) in sorted(plan.links.items()):
-            target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            previous = out / rel
-            if placed.get(rel) == digest and previous.is_file() and not previous.is_symlink():
+            target, previous = target_of(rel), os.path.join(old, rel)
+            if placed.get(rel) == digest and os.path.isfile(previous) and not os.path.islink(previous):
                 _place(previous, target)
                 stats["unchanged"] += 1
             else:

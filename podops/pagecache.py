@@ -11,6 +11,7 @@ that reach into episode lists, which the keys cannot see.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from podops import fingerprint, markup
@@ -44,5 +45,5 @@ class PageCache:
         if not self.enabled or self.previous.get(path) != key:
             return False
         assert self.out is not None
-        previous = self.out / path
-        return previous.is_file() and not previous.is_symlink()
+        previous = os.path.join(self.out, path)
+        return os.path.isfile(previous) and not os.path.islink(previous)

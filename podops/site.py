@@ -232,12 +232,26 @@ class SiteRenderer:
     def __init__(self, releases: list[Release], plan: Plan, theme: Theme, cache: PageCache | None = None) -> None:
         self.releases, self.plan, self.theme = releases, plan, theme
         self.cache = cache or PageCache(None, None, "", enabled=False)
+        self.reprs: dict[int, str] = {}  # each model object's repr, taken once per build for page keys
         self.base_url = releases[0].base_url if releases else "/"
         self.sitemap: list[SitemapEntry] = []
         theme.env.globals.update(episode_path=episode_path, show_path=show_path,
                                  label=episode_label, http_url=http_url, asset_link=asset_link,
                                  show_count=len(releases))
         theme.env.filters.update(http_url=http_url)
+
+    def describe(self, *items: object) -> str:
+        """The page-key material for model objects, each repr taken once per build."""
+        parts = []
+        for item in items:
+            if isinstance(item, Release | Episode):
+                text = self.reprs.get(id(item))
+                if text is None:
+                    text = self.reprs[id(item)] = repr(item)
+                parts.append(text)
+            else:
+                parts.append(repr(item))
+        return "\0".join(parts)
 
     def reuse(self, paths: Sequence[tuple[str, str | None, str | None]], material: str) -> bool:
         """Keep pages (path, base URL, lastmod) from the previous output when their inputs are unchanged."""
@@ -292,7 +306,7 @@ class SiteRenderer:
         for number in range(1, count + 1):
             episodes = release.episodes[(number - 1) * per_page: number * per_page]
             path = urls.page_path(show, number)
-            material = repr(("show", release, episodes, number, count, len(release.episodes)))
+            material = self.describe("show", release, *episodes, number, count, len(release.episodes))
             if self.reuse([(path, release.base_url, newest(episodes, show.date))], material):
                 continue
             self.page(
@@ -316,7 +330,7 @@ class SiteRenderer:
                       listed[position + 1] if position + 1 < len(listed) else None)
         pages = [(path, base, iso_date(episode.date)), (embed_path(show, episode, False), base, None),
                  (embed_path(show, episode, True), base, None)]
-        if self.reuse(pages, repr(("episode", release, episode, neighbours, self.base_url, len(self.releases)))):
+        if self.reuse(pages, self.describe("episode", release, episode, *neighbours, self.base_url, len(self.releases))):
             return
         audio = episode.enclosure
         audio_url = urls.asset_url(base, show, audio) if audio else None
