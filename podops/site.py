@@ -330,7 +330,8 @@ class SiteRenderer:
                       listed[position + 1] if position + 1 < len(listed) else None)
         pages = [(path, base, iso_date(episode.date)), (embed_path(show, episode, False), base, None),
                  (embed_path(show, episode, True), base, None)]
-        if self.reuse(pages, self.describe("episode", release, episode, *neighbours, self.base_url, len(self.releases))):
+        material = self.describe("episode", release, episode, *neighbours, self.base_url, len(self.releases))
+        if self.reuse(pages, material):
             return
         audio = episode.enclosure
         audio_url = urls.asset_url(base, show, audio) if audio else None
