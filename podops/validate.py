@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from podops.errors import Problems
 from podops.schema import GUID_PATTERN, MAX_URL, NAME_PATTERN, Field
 from podops.vocabulary import LANGUAGES
-from podops.yamlfile import Mapping, Sequence
+from podops.yamlfile import Mapping, OctalLooking, Sequence
 
 Mark = tuple[int, int]
 _NAME = re.compile(NAME_PATTERN)
@@ -218,6 +218,9 @@ class Validator:
         raise ValueError(f"{text!r} is not allowed{extra}")
 
     def _int(self, spec: Field, value: Any, path: str, where: Mark) -> int:
+        if isinstance(value, OctalLooking):
+            plain = value.lstrip("+-").lstrip("0") or "0"
+            raise ValueError(f"ambiguous number {str(value)!r} (YAML 1.1 reads it as octal): write {plain} or quote it")
         if isinstance(value, bool | float):
             raise ValueError(f"must be a whole number (got {value!r})")
         try:

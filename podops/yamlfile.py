@@ -27,6 +27,14 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Base = yaml.SafeLoader
 
 
+class OctalLooking(str):
+    """An unquoted number with a leading zero (``010``): YAML 1.1 reads octal, people mean text.
+
+    Text fields (a GUID such as ``012345678901``) take it as written; number fields refuse it
+    with a hint, rather than silently reading 010 as 8.
+    """
+
+
 class Mapping(dict):
     """A YAML mapping that knows the position of each of its keys."""
 
@@ -73,15 +81,9 @@ class _Loader(_Base):
         _check_tree(node)
         return super().construct_document(node)
 
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int | OctalLooking:
         if _OCTAL.match(node.value):
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"ambiguous number {node.value!r} (YAML 1.1 reads it as octal): "
-                f"write {node.value.lstrip('0') or '0'} or quote it",
-                node.start_mark,
-            )
+            return OctalLooking(node.value)
         return int(super().construct_yaml_int(node))
 
     def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
@@ -175,7 +177,7 @@ def parse(text: str, display: str) -> Any:
             problem = f"unsupported YAML tag {problem.split('tag ')[-1]}"
         elif exc.context and "duplicate" not in problem and "alias" not in problem:
             problem = f"YAML syntax error: {exc.context}, {problem}"
-        elif not problem.startswith(("duplicate", "anchors", "nesting", "ambiguous", "keys")):
+        elif not problem.startswith(("duplicate", "anchors", "nesting", "keys")):
             problem = f"YAML syntax error: {problem}"
         raise ResourceError(Diagnostic(display, line, column, message=problem)) from None
     except yaml.YAMLError as exc:

@@ -112,3 +112,8 @@ def test_cached_reads_give_the_same_model_and_the_same_errors(production) -> Non
             load_production(prod, store)
         store.close()
         assert f"{EP}:12:3: description.titel: unknown field (did you mean 'title'?)" in str(info.value)
+
+
+def test_an_all_digit_guid_with_a_leading_zero_is_read_as_written(production) -> None:
+    prod = production({EP: EPISODE.replace("guid: 6d1048a48504", "guid: 012345678901")})
+    assert load_production(prod).shows[0].episodes[0].guid == "012345678901"

@@ -1,0 +1,41 @@
+"""Markdown to safe HTML: what passes the allow-list and what never does (security.md §1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from podops import markup
+
+
+@pytest.mark.parametrize("text", [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))", "[x](javascript&#58;alert(1))", "<iframe src=https://e.vil></iframe>",
+    "<svg onload=alert(1)>", "[x](data:text/html,<script>alert(1)</script>)", '<a href="#" onclick="x()">a</a>',
+])
+def test_script_never_survives(text: str) -> None:
+    html = markup.render(text).lower()
+    assert "<script" not in html and "onerror" not in html and "onload" not in html
+    assert "onclick" not in html and "javascript" not in html and "<iframe" not in html and "data:" not in html
+
+
+def test_ordinary_markdown_survives() -> None:
+    html = markup.render("## Notes\n\n*One* and **two**, [a link](https://example.com/) and `code`.\n\n- a\n- b")
+    assert "<h2>Notes</h2>" in html
+    assert '<a href="https://example.com/" rel="noopener noreferrer nofollow">a link</a>' in html
+    assert "<li>a</li>" in html and "<code>code</code>" in html
+
+
+def test_plain_text_and_byte_limits() -> None:
+    assert markup.plain("**Bold** & [link](https://e.com)") == "Bold & link"
+    cut = markup.truncate_bytes("é" * 3000, 4000)
+    assert len(cut.encode()) <= 4000 and cut.endswith("…")
+    assert markup.truncate_bytes("short", 4000) == "short"
+
+
+def test_rendered_notes_are_remembered_by_content() -> None:
+    markup.seed({})
+    markup.render("hello *world*")
+    assert markup.fresh() == {markup.digest("hello *world*"): "<p>hello <em>world</em></p>"}
+    markup.seed(markup.fresh())
+    markup.render("hello *world*")
+    assert markup.fresh() == {} and len(markup.used()) == 1
