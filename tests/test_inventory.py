@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import EPISODE, MEDIA
+
 from podops import inventory
 from podops.production import load_production
 from podops.store import Store
