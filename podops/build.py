@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,13 +17,11 @@ from typing import TYPE_CHECKING
 
 from podops import fingerprint, output, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
-from podops.model import Episode, Production, Release, Show
+from podops.model import Asset, Episode, Production, Progress, Release, Show
 from podops.store import Store
 
 if TYPE_CHECKING:
     from podops.pagecache import PageCache
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -65,7 +62,7 @@ def check(root: Path, probe: bool = True) -> tuple[Production, list[Diagnostic]]
 
     production = load_production(root)
     problems = Problems()
-    problems.extend(getattr(production, "warnings", []))
+    problems.extend(production.warnings)
     if probe:
         store = Store(production.root, writable=False)
         try:
@@ -153,28 +150,34 @@ def page_cache(templates: Path | None, out: Path | None, previous: dict[str, str
     return PageCache(previous, out, salt(templates), enabled=not reaches)
 
 
-def plan_site(production: Production, releases: list[Release], templates: Path | None,
-              source_date: datetime | None, cache: PageCache | None = None) -> output.Plan:
+def _plan_asset(plan: output.Plan, show: Show, asset: Asset | None) -> None:
+    """Publish a local file: copied, except HTML, which is served as a page and so sanitised."""
+    from podops import markup
+
+    if asset is None or asset.path is None or not asset.sha256:
+        return
+    if asset.path.suffix.lower() in (".html", ".htm"):
+        text = asset.path.read_text(encoding="utf-8", errors="replace")
+        plan.add(urls.asset_path(show, asset), markup.sanitize(text))
+    else:
+        plan.link(urls.asset_path(show, asset), asset.path, asset.sha256)
+
+
+def plan_site(releases: list[Release], templates: Path | None, source_date: datetime | None,
+              cache: PageCache | None = None) -> output.Plan:
     """Render every file of the site in memory."""
-    from podops import feed, markup, site
+    from podops import feed, site
 
     plan = output.Plan()
     for item in releases:
         show = item.show
         plan.add(urls.feed_path(show), feed.render_feed(show, item.episodes, item.base_url, source_date))
-        if show.image and show.image.path and show.image.sha256:
-            plan.link(urls.asset_path(show, show.image), show.image.path, show.image.sha256)
+        _plan_asset(plan, show, show.image)
         for episode in item.episodes:
             if episode.chapters:
                 plan.add(urls.chapters_path(show, episode), feed.chapters_json(show, episode))
             for asset in (episode.enclosure, episode.image, *episode.transcripts):
-                if asset is None or asset.path is None or not asset.sha256:
-                    continue
-                if asset.path.suffix.lower() in (".html", ".htm"):  # served as a page: never verbatim
-                    text = asset.path.read_text(encoding="utf-8", errors="replace")
-                    plan.add(urls.asset_path(show, asset), markup.sanitize(text))
-                else:
-                    plan.link(urls.asset_path(show, asset), asset.path, asset.sha256)
+                _plan_asset(plan, show, asset)
     site.render_site(releases, plan, templates, cache)
     return plan
 
@@ -187,15 +190,17 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     source_date = source_date_epoch()
     now = now or source_date or datetime.now(timezone.utc)  # only decides what is scheduled
     root = root.resolve()
+    if not root.is_dir():
+        raise ResourceError(f"{root}: not a folder")
     output.check_output(out, root)
     problems = Problems()
-    store = Store(root) if root.is_dir() else None
+    store = Store(root)
     try:
         key = os.fspath(out.absolute())
         templates = root / "templates"
         options = {"base_url": base_url, "drafts": drafts, "source_date": str(source_date), "out": key}
-        before = fingerprint.inputs(root, fingerprint.code_salt(), options) if store else None
-        if store is not None and before is not None:
+        before = fingerprint.inputs(root, fingerprint.code_salt(), options)
+        if before is not None:
             skipped = _unchanged(store, key, before, out, now)
             if skipped is not None:
                 skipped.seconds = time.perf_counter() - started
@@ -205,8 +210,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         from podops.production import load_production
 
         production = load_production(root, store)
-        assert store is not None
-        problems.extend(getattr(production, "warnings", []))
+        problems.extend(production.warnings)
         probed: list[str] = []
         hits, misses = store.hits, store.misses
         problems.extend(probe_production(production, store, workers, progress, probed))
@@ -223,7 +227,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         markup.prerender(_notes(releases), workers or os.cpu_count() or 1)
         overrides = templates if templates.is_dir() else None
         pages = page_cache(overrides, out, store.get("pages", key))
-        plan = plan_site(production, releases, overrides, source_date, pages)
+        plan = plan_site(releases, overrides, source_date, pages)
         if markup.fresh() or len(markup.used()) != len(cached):
             store.replace("markdown", markup.used())
         with output.lock(out):
@@ -240,8 +244,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
                        "drafts": report.drafts, "archived": report.archived, "size": report.size,
                        "feeds": report.feeds}})
     finally:
-        if store is not None:
-            store.close()
+        store.close()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -253,5 +256,4 @@ def _unchanged(store: Store, key: str, inputs: str, out: Path, now: datetime) ->
         return None
     if last.get("due") and datetime.fromisoformat(last["due"]) <= now:
         return None  # a scheduled episode is due: publish it
-    report = Report(**last["report"], skipped=True)
-    return report
+    return Report(**last["report"], skipped=True)

@@ -77,10 +77,6 @@ class _Progress:
         self.close()
 
 
-def _progress(enabled: bool) -> _Progress:
-    return _Progress(enabled)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="podops")
 def main() -> None:
@@ -121,7 +117,7 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
 
     if base_url and check_url(base_url):
         raise click.BadParameter(check_url(base_url) or "", param_hint="--base-url")
-    with _progress(enabled=not quiet) as progress:
+    with _Progress(enabled=not quiet) as progress:
         report = _run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts, progress=progress),
                       fmt, directory)
     if report.warnings:

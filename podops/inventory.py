@@ -7,7 +7,6 @@ diagnostic at the resource line that names the file.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 from podops.errors import Problems
 from podops.media import ProbeError, file_hash, probe_audio, probe_image
-from podops.model import Asset, Production, Resource
+from podops.model import Asset, Production, Progress, Resource
 from podops.store import Store
 from podops.vocabulary import TRANSCRIPT_TYPES
 
@@ -56,9 +55,6 @@ def _jobs(production: Production) -> list[Job]:
                 jobs.append(Job("image", episode.image, episode))
             jobs.extend(Job("text", t, episode) for t in episode.transcripts)
     return jobs
-
-
-Progress = Callable[[str, int, int], None]  # (stage, done, total); podops.build.Progress too
 
 
 def probe_production(production: Production, store: Store, workers: int | None = None,

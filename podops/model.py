@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from podops.errors import Diagnostic
+
 Mark = tuple[int, int]
+Progress = Callable[[str, int, int], None]  # told (stage, done, total) as a long stage advances
 
 
 @dataclass
@@ -149,6 +153,7 @@ class Production:
 
     root: Path
     shows: list[Show] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 @dataclass

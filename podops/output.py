@@ -24,6 +24,14 @@ from podops.errors import OutputError
 KEPT_NAMES = ("CNAME", ".nojekyll", ".well-known")  # user files kept across builds (like MkDocs' dotfiles)
 
 
+def _normalise(path: str) -> str:
+    """An output path as a clean relative POSIX path; one that could leave the output is refused."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if path.startswith("/") or "\\" in path or ".." in parts or not parts:
+        raise OutputError(f"{path}: output path escapes the output folder")
+    return "/".join(parts)
+
+
 @dataclass
 class Plan:
     """Every file of the site: output path → bytes, or → a source file to link or copy."""
@@ -33,10 +41,7 @@ class Plan:
     kept: set[str] = field(default_factory=set)  # unchanged files taken from the previous output
 
     def _claim(self, path: str) -> str:
-        parts = [part for part in path.split("/") if part not in ("", ".")]
-        if path.startswith("/") or "\\" in path or ".." in parts or not parts:
-            raise OutputError(f"{path}: output path escapes the output folder")
-        key = "/".join(parts)
+        key = _normalise(path)
         if key in self.files or key in self.links or key in self.kept:
             raise OutputError(f"{key}: two things would be written to the same output file")
         return key
@@ -51,8 +56,7 @@ class Plan:
 
     def link(self, path: str, source: Path, sha256: str) -> None:
         """Plan a copy of a production file whose content hash is ``sha256``."""
-        key = "/".join(part for part in path.split("/") if part not in ("", "."))
-        if self.links.get(key) == (source, sha256):
+        if self.links.get(_normalise(path)) == (source, sha256):
             return  # the same asset referenced twice
         self.links[self._claim(path)] = (source, sha256)
 

@@ -85,7 +85,7 @@ def load_production(root: Path, store: Store | None = None) -> Production:
     production = Production(root, sorted(shows, key=lambda s: (s.name, s.display)))
     _link(production, episodes, problems)
     problems.raise_if_errors()
-    production.warnings = problems.warnings  # type: ignore[attr-defined]
+    production.warnings = problems.warnings
     return production
 
 
