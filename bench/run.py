@@ -628,7 +628,7 @@ PHASES = [  # (label, file suffix, function) read from the profile's cumulative 
     ("  yamlfile.load (read+parse)", "podops/yamlfile.py", "load"),
     ("  Validator.check (schema walk)", "podops/validate.py", "check"),
     ("  _link (cross-file checks, asset paths)", "podops/production.py", "_link"),
-    ("probe_production (hash+cache+probe)", "podops/inventory.py", "probe_production"),
+    ("probe_production (hash+cache+probe)", "podops/probe.py", "probe_production"),
     ("  Store.content_hash", "podops/store.py", "content_hash"),
     ("markup.prerender (notes, in parallel)", "podops/markup.py", "prerender"),
     ("plan_site", "podops/build.py", "plan_site"),
@@ -685,18 +685,16 @@ def summarize(prof: Path, label: str, wall: float | None = None, top: int = 15) 
             "top_cumulative": by_cum, "top_tottime": by_tot, "file": str(prof)}
 
 
-TIMED = [  # (module, attribute, label) wrapped with a timer for --phases; missing ones are skipped.
+TIMED = [  # (module, attribute, label) wrapped with a timer for --phases; a row that names nothing is an error.
     # A function imported by name elsewhere is patched where it is defined and where it is used.
     ("podops.fingerprint", "inputs", "fingerprint.inputs (up-to-date check)"),
     ("podops.fingerprint", "outputs", "fingerprint.outputs"),
     ("podops.production", "load_production", "load_production (discover+YAML+validate+link)"),
-    ("podops.build", "load_production", "load_production (discover+YAML+validate+link)"),
     ("podops.production", "load", "  yamlfile.load (read+parse)"),
     ("podops.yamlfile", "load", "  yamlfile.load (read+parse)"),
     ("podops.validate", "Validator.check", "  Validator.check (schema walk)"),
     ("podops.production", "_link", "  _link (cross-file checks, asset paths)"),
-    ("podops.inventory", "probe_production", "probe_production (hash+cache+probe)"),
-    ("podops.build", "probe_production", "probe_production (hash+cache+probe)"),
+    ("podops.probe", "probe_production", "probe_production (hash+cache+probe)"),
     ("podops.markup", "prerender", "markup.prerender (notes, in parallel)"),
     ("podops.build", "plan_site", "plan_site"),
     ("podops.feed", "render_feed", "  feed.render_feed"),
@@ -733,23 +731,20 @@ def phases(site: Site) -> dict[str, Any]:
         return wrapper
 
     for module_name, attr, label in TIMED:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        owner: Any = module
+        owner: Any = importlib.import_module(module_name)
         *path, name = attr.split(".")
         for part in path:
             owner = getattr(owner, part, None)
-        if owner is not None and hasattr(owner, name):
-            func = getattr(owner, name)
-            if getattr(func, "_bench_timed", False):
-                continue
-            wrapped = timed(label, func)
-            wrapped._bench_timed = True
-            if hasattr(func, "cache_clear"):
-                wrapped.cache_clear = func.cache_clear
-            setattr(owner, name, wrapped)
+        if owner is None or not hasattr(owner, name):
+            raise SystemExit(f"bench: TIMED row {module_name}.{attr} names nothing: fix the table")
+        func = getattr(owner, name)
+        if getattr(func, "_bench_timed", False):
+            continue
+        wrapped = timed(label, func)
+        wrapped._bench_timed = True
+        if hasattr(func, "cache_clear"):
+            wrapped.cache_clear = func.cache_clear
+        setattr(owner, name, wrapped)
     out: dict[str, Any] = {}
     podops_clean(site)
     restore: tuple[Path, str] | None = None

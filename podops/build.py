@@ -57,7 +57,7 @@ def source_date_epoch(environ: dict[str, str] | None = None) -> datetime | None:
 
 def check(root: Path, probe: bool = True) -> tuple[Production, list[Diagnostic]]:
     """Validate a production (and probe its media) without writing anything; return warnings."""
-    from podops.inventory import probe_production
+    from podops.probe import probe_production
     from podops.production import load_production
 
     production = load_production(root)
@@ -100,10 +100,8 @@ def release(show: Show, now: datetime, drafts: bool, base_url: str, report: Repo
 
 def _check_podcast_guid(item: Release, problems: Problems) -> None:
     """A podcast:guid written in show.yaml wins, but a mismatch with the feed URL is worth a warning."""
-    from podops.feed import podcast_guid
-
     show = item.show
-    derived = podcast_guid(item.feed_url)
+    derived = urls.podcast_guid(item.feed_url)
     if show.podcast_guid and show.podcast_guid != derived and not show.moved_from:
         line, column = show.mark("podcastGuid")
         problems.add(show.display, line, column, "podcastGuid",
@@ -206,7 +204,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
                 skipped.seconds = time.perf_counter() - started
                 return skipped
         from podops import markup
-        from podops.inventory import probe_production
+        from podops.probe import probe_production
         from podops.production import load_production
 
         production = load_production(root, store)

@@ -201,7 +201,7 @@ def new_episode(directory: Path, name: str, title: str, audio: str | None) -> No
 @click.option("--drafts", is_flag=True, help="Include draft episodes.")
 def serve(directory: Path, port: int, drafts: bool) -> None:
     """Preview the site on 127.0.0.1, rebuilding and reloading pages on every change."""
-    from podops.serve import serve as run_serve
+    from podops.preview import serve as run_serve
 
     def notify(report: Any, error: PodopsError | None) -> None:
         if error is not None:

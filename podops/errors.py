@@ -61,10 +61,6 @@ class ResourceError(PodopsError):
     """A YAML resource is unreadable or invalid."""
 
 
-class MediaError(PodopsError):
-    """An audio or image file cannot be used."""
-
-
 class OutputError(PodopsError):
     """The output folder cannot be written safely."""
 

@@ -9,7 +9,6 @@ Apple's tag reference and podcastindex.org/namespace/1.0 specify.
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -23,8 +22,6 @@ from podops.model import Episode, Show
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
-# podcast:guid is a UUIDv5 of the feed URL without scheme and trailing slashes (docs/tags/guid.md).
-PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 MAX_DESCRIPTION_BYTES = 4000  # Apple: channel and item <description> ≤ 4,000 bytes
 GENERATOR = "podops"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -78,12 +75,6 @@ class PodcastEntryExtension(BaseEntryExtension):
         for element in self.elements:
             element.build(entry)
         return entry
-
-
-def podcast_guid(feed_url: str) -> str:
-    """Derive podcast:guid from the feed URL, as the namespace specifies."""
-    seed = feed_url.split("://", 1)[-1].rstrip("/")
-    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, seed))
 
 
 def _flag(value: bool) -> str:
@@ -190,14 +181,6 @@ def chapters_json(show: Show, episode: Episode) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def episode_html(episode: Episode) -> str:
-    """Show notes as sanitised HTML: the summary, then the longer notes if any."""
-    parts = [markup.render(episode.summary)]
-    if episode.text:
-        parts.append(markup.render(episode.text))
-    return "\n".join(p for p in parts if p)
-
-
 def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None) -> bytes:
     """Build one show's RSS feed as bytes; ``episodes`` are the visible ones, in feed order."""
     feed_url = urls.absolute(base_url, urls.feed_path(show))
@@ -219,13 +202,13 @@ def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: 
         fg.pubDate(newest)
     # feedgen defaults lastBuildDate to the wall clock; a build must not depend on it.
     fg.lastBuildDate(build_time or newest or EPOCH)
-    fg.podops.elements = _channel_elements(show, base_url, feed_url, show.podcast_guid or podcast_guid(feed_url))
+    fg.podops.elements = _channel_elements(show, base_url, feed_url, show.podcast_guid or urls.podcast_guid(feed_url))
     for episode in reversed(episodes):  # feedgen prepends entries
         entry = fg.add_entry()
         entry.title(episode.title)
         entry.link(href=urls.absolute(base_url, urls.episode_dir(show, episode)))
         entry.guid(episode.feed_guid, permalink=False)
-        html = episode_html(episode)
+        html = markup.episode_html(episode)
         entry.description(markup.render(episode.summary) or episode.title)
         entry.content(html, type="CDATA")
         if episode.date:

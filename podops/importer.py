@@ -22,13 +22,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from podops.errors import Diagnostic, PodopsError
-from podops.feed import podcast_guid
-from podops.rss import EMAIL, MAX_CHAPTERS, MAX_FEED, FeedReader, children, fetch, first, parse_feed, text_of
-from podops.scaffold import SCHEMA_FILE, write_schema
+from podops.feedreader import EMAIL, MAX_CHAPTERS, MAX_FEED, FeedReader, children, fetch, first, parse_feed, text_of
+from podops.scaffold import SCHEMA_FILE, schema_reference, write_schema
 from podops.schema import MAX_TITLE
+from podops.urls import podcast_guid
 from podops.validate import check_url, parse_date, parse_duration
 from podops.vocabulary import MEDIUMS
-from podops.yamlfile import dump
+from podops.yamlfile import create, document
 
 _HEX12 = re.compile(r"^[0-9a-f]{12}$")
 
@@ -310,15 +310,11 @@ def parse_date_or_none(value: str | None) -> datetime | None:
 
 def _write(out: Path, files: dict[Path, dict[str, Any]]) -> None:
     """Write every resource, or none when any would overwrite an existing file or add a second show."""
-    existing = [p for p in files if p.exists()] + sorted(out.glob("show-*.yaml"))
-    if existing:
-        raise PodopsError([Diagnostic(str(p), message="already exists: import into a new folder "
-                                      "(nothing was written)") for p in existing])
-    for path, data in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        depth = len(path.parent.relative_to(out).parts)
-        header = f"# yaml-language-server: $schema={'../' * depth}{SCHEMA_FILE}\n"
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(header + dump(data))
+    advice = "import into a new folder"
+    shows = sorted(out.glob("show-*.yaml"))
+    if shows:
+        raise PodopsError([Diagnostic(str(p), message=f"already exists: {advice} (nothing was written)")
+                           for p in [p for p in files if p.exists()] + shows])
+    create({path: document(data, schema_reference(path, out)) for path, data in files.items()}, advice)
     if not (out / SCHEMA_FILE).exists():
         write_schema(out)

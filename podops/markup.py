@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 
 import markdown
 import nh3
+
+if TYPE_CHECKING:
+    from podops.model import Episode
 
 EXTENSIONS = ["extra", "sane_lists", "smarty"]
 TAGS = {
@@ -92,6 +96,14 @@ def prerender(texts: list[str], workers: int) -> None:
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for text, html in zip(todo, pool.map(_convert, todo, chunksize=64), strict=True):
             _rendered[digest(text)] = _new[digest(text)] = html
+
+
+def episode_html(episode: Episode) -> str:
+    """Show notes as sanitised HTML: the summary, then the longer notes if any."""
+    parts = [render(episode.summary)]
+    if episode.text:
+        parts.append(render(episode.text))
+    return "\n".join(p for p in parts if p)
 
 
 def plain(text: str) -> str:

@@ -125,8 +125,8 @@ def _audio_end(data: mmap.mmap) -> int:
     return max(end, 0)
 
 
-def _walk(data: mmap.mmap, start: int) -> tuple[int, int, int, list[tuple[int, int]], bool]:
-    """Walk frame headers from ``start``: frames, samples, audio bytes, gaps, incomplete end."""
+def _walk(data: mmap.mmap, start: int) -> tuple[int, int, int, list[tuple[int, int]]]:
+    """Walk frame headers from ``start``: frames, samples, audio bytes, gaps."""
     end = _audio_end(data)
     first = data[start + 1]
     rate_bits = data[start + 2] & 0x0C
@@ -140,7 +140,7 @@ def _walk(data: mmap.mmap, start: int) -> tuple[int, int, int, list[tuple[int, i
         if entry is not None:
             length = entry[0] + ((data[pos + 2] >> 1) & 1) * entry[3]
             if pos + length > end:
-                return frames, samples, audio, gaps, True
+                break  # a short final frame is tolerated by every decoder; the duration excludes it
             frames += 1
             samples += entry[1]
             audio += length
@@ -153,7 +153,7 @@ def _walk(data: mmap.mmap, start: int) -> tuple[int, int, int, list[tuple[int, i
             break
         gaps.append((pos, resync - pos))
         pos = resync
-    return frames, samples, audio, gaps, False
+    return frames, samples, audio, gaps
 
 
 def _chain(data: mmap.mmap, pos: int, end: int, first: int, rate_bits: int, count: int = 3) -> bool:
@@ -225,10 +225,10 @@ def probe_audio(path: Path) -> AudioInfo:
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
             if sampled:
                 assert header is not None
-                frames, samples, audio, incomplete = header[0] + 1, 0, header[1], False
+                frames, samples, audio = header[0] + 1, 0, header[1]
                 gaps = _sample(data, info.frame_offset)
             else:
-                frames, samples, audio, gaps, incomplete = _walk(data, info.frame_offset)
+                frames, samples, audio, gaps = _walk(data, info.frame_offset)
     except ProbeError:
         raise
     except Exception as exc:  # mutagen raises many types on damaged input (security.md §7)
@@ -260,7 +260,6 @@ def probe_audio(path: Path) -> AudioInfo:
         header is None and info.bitrate and abs(audio * 8 / max(duration, 1e-9) - info.bitrate) > 8000
     )
     bitrate = int(round(info.bitrate, -3)) if not vbr else int(round(audio * 8 / max(duration, 1e-9)))
-    del incomplete  # a short final frame is tolerated by every decoder; the duration excludes it
     return AudioInfo(size, round(duration, 3), bitrate, int(info.sample_rate), int(info.channels),
                      AUDIO_MIME, bool(vbr))
 

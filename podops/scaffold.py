@@ -11,7 +11,7 @@ from typing import Any
 from podops.errors import PodopsError
 from podops.production import KINDS, discover
 from podops.schema import json_schema
-from podops.yamlfile import dump, load
+from podops.yamlfile import create, document, load
 
 SCHEMA_FILE = "podops-schema.json"
 
@@ -21,9 +21,10 @@ def new_guid() -> str:
     return secrets.token_hex(6)
 
 
-def _header(target: Path, root: Path) -> str:
+def schema_reference(target: Path, root: Path) -> str:
+    """The schema file as a resource at ``target`` reaches it: relative, so the folder can move."""
     relative = Path(*[".."] * (len(target.parent.relative_to(root).parts))) / SCHEMA_FILE
-    return f"# yaml-language-server: $schema={relative.as_posix()}\n"
+    return relative.as_posix()
 
 
 def write_schema(root: Path) -> Path:
@@ -82,10 +83,7 @@ def new_episode(root: Path, name: str, title: str, audio: str | None, now: datet
 
 
 def _write(root: Path, target: Path, data: dict[str, Any]) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        raise PodopsError(f"{target}: already exists")
-    target.write_text(_header(target, root) + dump(data))
+    create({target: document(data, schema_reference(target, root))}, "not overwritten")
     if not (root / SCHEMA_FILE).exists():
         write_schema(root)
     return target

@@ -9,48 +9,24 @@ base URL. Nothing reads the clock: dates come from episodes, so rebuilds are byt
 from __future__ import annotations
 
 import html
-import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
-from markupsafe import Markup
 
-from podops import feed, markup, urls
+from podops import markup, urls
 from podops.model import Asset, Episode, Release, Show
 from podops.output import Plan
 from podops.pagecache import PageCache
 from podops.theme import Theme, complete_html, href, iso_date, iso_duration
+from podops.transcript import read_transcript
+from podops.urls import embed_path, episode_path, show_path
 
 EMBED_HEIGHT = 180  # pixels; the embed page is laid out for this height
-TRANSCRIPT_PARAGRAPH = 480  # characters: merge a speaker's cues into paragraphs about this long
-_TIMING = re.compile(r"^\s*(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})\s*-->")
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]*)>")
-_TAG = re.compile(r"<[^>]*>")
-_BLANK_LINES = re.compile(r"\n\s*\n")
-
-
-@dataclass
-class Cue:
-    """A paragraph of a transcript: who speaks, from when (None for plain text), what they say."""
-
-    start: float | None
-    speaker: str
-    text: str
-
-
-@dataclass
-class Transcript:
-    """A transcript as a page shows it: cues, or sanitised HTML for HTML transcripts."""
-
-    url: str
-    cues: list[Cue] = field(default_factory=list)
-    html: Markup | None = None
 
 
 @dataclass
@@ -66,84 +42,6 @@ def http_url(value: str | None) -> str:
     if value and urlsplit(value).scheme.lower() in ("http", "https"):
         return value
     return ""
-
-
-def read_cues(text: str) -> list[Cue]:
-    """Cues of a WebVTT or SubRip file without timing lines, speakers from ``<v Name>``."""
-    cues: list[Cue] = []
-    for block in _BLANK_LINES.split(text.replace("\r\n", "\n").replace("\r", "\n")):
-        lines = block.strip("\n").split("\n")
-        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
-        if timing is None:
-            continue  # the WEBVTT header, NOTE, STYLE and REGION blocks
-        match = _TIMING.match(lines[timing])
-        start = None
-        if match:
-            hours, minutes, secs, fraction = match.groups()
-            start = (int(hours or 0) * 3600 + int(minutes) * 60 + int(secs)
-                     + int(fraction.ljust(3, "0")) / 1000)
-        body = " ".join(lines[timing + 1:])
-        voice = _VOICE.search(body)
-        words = html.unescape(_TAG.sub("", body)).strip()
-        if words:
-            cues.append(Cue(start, html.unescape(voice.group(1)).strip() if voice else "", words))
-    return merge_cues(cues)
-
-
-def read_json_cues(text: str) -> list[Cue]:
-    """Cues of a Podcasting 2.0 JSON transcript (``segments`` with speaker, startTime, body)."""
-    try:
-        segments = json.loads(text).get("segments", [])
-        cues = [Cue(float(s.get("startTime", 0)), str(s.get("speaker") or ""), str(s.get("body") or ""))
-                for s in segments if isinstance(s, dict)]
-    except (ValueError, TypeError, AttributeError):
-        return []  # unreadable: the page still links the file
-    return merge_cues([c for c in cues if c.text.strip()])
-
-
-def merge_cues(cues: list[Cue]) -> list[Cue]:
-    """Join a speaker's consecutive cues into readable paragraphs instead of subtitle lines."""
-    merged: list[Cue] = []
-    for cue in cues:
-        last = merged[-1] if merged else None
-        if last and last.speaker == cue.speaker and len(last.text) < TRANSCRIPT_PARAGRAPH:
-            last.text = f"{last.text} {cue.text}"
-        else:
-            merged.append(Cue(cue.start, cue.speaker, cue.text))
-    return merged
-
-
-def read_transcript(show: Show, asset: Asset, base_url: str) -> Transcript | None:
-    """The text of a local transcript file for the page; None when it is external or unreadable."""
-    if asset.path is None:
-        return None
-    text = asset.path.read_text(encoding="utf-8", errors="replace").lstrip("\ufeff")
-    transcript = Transcript(urls.asset_url(base_url, show, asset))
-    suffix = asset.path.suffix.lower()
-    if suffix in (".vtt", ".srt"):
-        transcript.cues = read_cues(text)
-    elif suffix == ".json":
-        transcript.cues = read_json_cues(text)
-    elif suffix in (".html", ".htm"):
-        transcript.html = complete_html(markup.sanitize(text))
-    else:
-        transcript.cues = [Cue(None, "", p.strip()) for p in _BLANK_LINES.split(text) if p.strip()]
-    return transcript if transcript.cues or transcript.html else None
-
-
-def show_path(show: Show) -> str:
-    """Output path of a show's first page."""
-    return urls.page_path(show, 1)
-
-
-def episode_path(show: Show, episode: Episode) -> str:
-    """Output path of an episode page."""
-    return urls.episode_dir(show, episode) + "index.html"
-
-
-def embed_path(show: Show, episode: Episode, dark: bool = False) -> str:
-    """Output path of an episode's embeddable player page."""
-    return urls.episode_dir(show, episode) + ("embed-dark.html" if dark else "embed.html")
 
 
 def embed_snippet(url: str, title: str) -> str:
@@ -355,7 +253,7 @@ class SiteRenderer:
                   for dark in (False, True)}
         self.page(
             "episode.html", path, base, iso_date(episode.date), **common,
-            image=image, notes=complete_html(feed.episode_html(episode)), transcript=transcript,
+            image=image, notes=complete_html(markup.episode_html(episode)), transcript=transcript,
             embed_light=embeds[False], embed_dark=embeds[True], share_url=urls.absolute(base, path),
             previous=previous, following=following, jsonld=episode_data(release, episode),
         )

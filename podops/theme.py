@@ -25,7 +25,6 @@ from markupsafe import Markup
 from podops import markup, urls
 from podops.errors import Diagnostic, TemplateError
 
-STATIC_FOLDER = "_static"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")  # English names without the locale (security.md §6)
 
@@ -173,7 +172,7 @@ class Theme:
         """Every file under ``_static/``, by path relative to it, an override winning by name."""
         found: dict[str, Path] = {}
         for folder in reversed(self.folders):
-            static = folder / STATIC_FOLDER
+            static = folder / urls.STATIC
             if static.is_dir():
                 found.update({p.relative_to(static).as_posix(): p for p in static.rglob("*") if p.is_file()})
         yield from sorted(found.items())

@@ -8,12 +8,15 @@ they cannot collide with ``media``, ``page`` or the site's own files.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from podops.model import Asset, Episode, Show
 
-STATIC = "_static"
+STATIC = "_static"  # the theme's static files, in templates and in the output
+# podcast:guid is a UUIDv5 of the feed URL without scheme and trailing slashes (docs/tags/guid.md).
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
 
 def show_dir(show: Show) -> str:
@@ -41,6 +44,21 @@ def page_path(show: Show, page: int) -> str:
     return f"{show.name}/index.html" if page == 1 else f"{show.name}/page/{page}/index.html"
 
 
+def show_path(show: Show) -> str:
+    """Output path of a show's first page."""
+    return page_path(show, 1)
+
+
+def episode_path(show: Show, episode: Episode) -> str:
+    """Output path of an episode page."""
+    return episode_dir(show, episode) + "index.html"
+
+
+def embed_path(show: Show, episode: Episode, dark: bool = False) -> str:
+    """Output path of an episode's embeddable player page."""
+    return episode_dir(show, episode) + ("embed-dark.html" if dark else "embed.html")
+
+
 def asset_path(show: Show, asset: Asset) -> str:
     """Output path of a local asset: its path in the production, under the show's media folder."""
     assert asset.path is not None
@@ -60,3 +78,9 @@ def asset_url(base_url: str, show: Show, asset: Asset) -> str:
     if asset.rel == "external" or asset.path is None:
         return asset.uri
     return absolute(base_url, asset_path(show, asset))
+
+
+def podcast_guid(feed_url: str) -> str:
+    """Derive podcast:guid from the feed URL, as the namespace specifies."""
+    seed = feed_url.split("://", 1)[-1].rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, seed))

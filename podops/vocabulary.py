@@ -73,7 +73,3 @@ TRANSCRIPT_TYPES = {
     ".txt": "text/plain",
     ".json": "application/json",
 }
-
-# Podcast Taxonomy roles and groups for podcast:person (a subset: the cast and writing groups).
-PERSON_GROUPS = ("cast", "writing", "creative direction", "audio production", "video production",
-                 "audio post-production", "administration", "visuals", "community", "misc.")

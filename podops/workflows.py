@@ -11,7 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from podops import __version__
-from podops.errors import Diagnostic, PodopsError
+from podops.yamlfile import create
 
 # Where each recipe goes in a repository → its file in podops/recipes/.
 RECIPES = {
@@ -29,13 +29,4 @@ def recipe(name: str) -> str:
 
 def write_ci(root: Path) -> list[Path]:
     """Write every recipe into ``root``; write none if any target already exists."""
-    targets = {root / target: name for target, name in RECIPES.items()}
-    existing = [path for path in targets if path.exists()]
-    if existing:
-        raise PodopsError([Diagnostic(str(path), message="already exists: not overwritten "
-                                      "(nothing was written)") for path in existing])
-    for path, name in targets.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(recipe(name))
-    return list(targets)
+    return create({root / target: recipe(name) for target, name in RECIPES.items()}, "not overwritten")

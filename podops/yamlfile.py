@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from podops.errors import Diagnostic, ResourceError
+from podops.errors import Diagnostic, PodopsError, ResourceError
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 20
@@ -224,3 +224,22 @@ _Dumper.add_representer(str, _text)
 def dump(data: Any) -> str:
     """Write plain data as block-style YAML that round-trips through :func:`parse`."""
     return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100))
+
+
+def document(data: Any, schema: str | None = None) -> str:
+    """A resource file's text: the editors' schema comment (when given), then the data as YAML."""
+    header = f"# yaml-language-server: $schema={schema}\n" if schema else ""
+    return header + dump(data)
+
+
+def create(files: dict[Path, str], advice: str) -> list[Path]:
+    """Write new YAML files, all or none: an existing file is never overwritten (``advice`` says why)."""
+    existing = [path for path in files if path.exists()]
+    if existing:
+        raise PodopsError([Diagnostic(str(path), message=f"already exists: {advice} (nothing was written)")
+                           for path in existing])
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    return list(files)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import MEDIA
 
-from podops.serve import Preview
+from podops.preview import Preview
 
 TIMEOUT = 10.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import EPISODE, MEDIA
 
-from podops import inventory
+from podops import probe
 from podops.production import load_production
 from podops.store import Store
 
@@ -21,12 +21,12 @@ def episodes(count: int) -> dict:
 
 def test_many_misses_are_probed_in_parallel_and_reported(production, monkeypatch) -> None:
     prod = production(episodes(10))
-    monkeypatch.setattr(inventory, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(probe, "PARALLEL_FROM", 4)
     production_ = load_production(prod)
     store = Store(prod)
     seen: list[tuple[str, int, int]] = []
     probed: list[str] = []
-    problems = inventory.probe_production(production_, store, workers=2, progress=lambda *a: seen.append(a),
+    problems = probe.probe_production(production_, store, workers=2, progress=lambda *a: seen.append(a),
                                           probed=probed)
     store.close()
     assert not problems.errors
@@ -41,6 +41,6 @@ def test_a_second_probe_comes_from_the_cache(production) -> None:
     for expected_misses in (2, 0):
         production_ = load_production(prod)
         store = Store(prod)
-        inventory.probe_production(production_, store)
+        probe.probe_production(production_, store)
         store.close()
         assert store.misses == expected_misses
