@@ -34,6 +34,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 RENDERER = f"markdown {markdown.__version__}, nh3 {getattr(nh3, '__version__', '?')}, v1"
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
+_ITEM_GAP = re.compile(r"</li>\s*<li\b[^>]*>")  # "sun; water; patience", not "sun water patience"
+_BLOCK_END = re.compile(r"</(?:p|li|ul|ol|h[1-6]|blockquote|pre|dt|dd|tr|th|td)>|<br\s*/?>")
 _md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
 
 
@@ -107,8 +109,9 @@ def episode_html(episode: Episode) -> str:
 
 
 def plain(text: str) -> str:
-    """Markdown reduced to plain text, for summaries and meta descriptions."""
-    stripped = nh3.clean(render(text), tags=set())
+    """Markdown reduced to plain text, for summaries and meta descriptions; list items stay apart."""
+    separated = _BLOCK_END.sub(" ", _ITEM_GAP.sub("; ", render(text)))
+    stripped = nh3.clean(separated, tags=set())
     import html
 
     return _SPACE.sub(" ", html.unescape(stripped)).strip()

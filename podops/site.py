@@ -119,6 +119,11 @@ def asset_link(context: Any, show: Show, asset: Asset | None) -> str:
     return str(href(context, urls.asset_path(show, asset)))
 
 
+def player_chapters(episode: Episode) -> list[dict[str, Any]]:
+    """The chapters the player marks on its timeline (the table-of-contents ones), as JSON data."""
+    return [{"start": chapter.start, "title": chapter.title} for chapter in episode.chapters if chapter.toc]
+
+
 def newest(episodes: list[Episode], fallback: datetime | None) -> str:
     """The newest episode date as ``YYYY-MM-DD`` (the sitemap's lastmod), else the fallback's."""
     return iso_date(max((e.date for e in episodes if e.date), default=fallback))
@@ -135,6 +140,7 @@ class SiteRenderer:
         self.sitemap: list[SitemapEntry] = []
         theme.env.globals.update(episode_path=episode_path, show_path=show_path,
                                  label=episode_label, http_url=http_url, asset_link=asset_link,
+                                 player_chapters=player_chapters,
                                  show_count=len(releases))
         theme.env.filters.update(http_url=http_url)
 
@@ -163,9 +169,9 @@ class SiteRenderer:
         return True
 
     def page(self, template: str, path: str, base_url: str | None, lastmod: str | None,
-             **context: Any) -> None:
+             canonical: str | None = None, **context: Any) -> None:
         """Render one page into the plan; list it in the sitemap unless ``lastmod`` is None."""
-        canonical = urls.absolute(base_url or self.base_url, path)
+        canonical = canonical or urls.absolute(base_url or self.base_url, path)
         context.setdefault("feed_url", None)
         context.setdefault("jsonld", None)
         context.setdefault("image_url", None)
@@ -182,20 +188,41 @@ class SiteRenderer:
         lang = languages[0] if len(languages) == 1 else "en"
         everything = [e for r in self.releases for e in r.episodes]
         fallback = max((r.show.date for r in self.releases if r.show.date), default=None)
-        self.page("index.html", "index.html", None, newest(everything, fallback),
-                  lang=lang, releases=self.releases,
-                  title=self.releases[0].show.title if len(self.releases) == 1 else "Podcasts",
-                  description=markup.plain(self.releases[0].show.summary) if len(self.releases) == 1 else "")
+        if len(self.releases) == 1:  # one show: the home page is that show's first page
+            release = self.releases[0]
+            self.page("show.html", "index.html", release.base_url, None,
+                      canonical=urls.absolute(release.base_url, urls.show_dir(release.show)),
+                      **self.show_context(release, 1))
+        else:
+            self.page("index.html", "index.html", None, newest(everything, fallback),
+                      lang=lang, releases=self.releases, title="Podcasts", description="")
         for release in self.releases:
             self.render_show(release)
             for position, episode in enumerate(release.episodes):
                 self.render_episode(release, episode, position)
+        single = {"show": self.releases[0].show, "feed_url": self.releases[0].feed_url} if len(self.releases) == 1 else {}
         self.page("404.html", "404.html", None, None, lang=lang, title="Page not found", description="",
-                  absolute_base=self.base_url)
+                  absolute_base=self.base_url, **single)
         self.sitemap.sort(key=lambda entry: entry.url)
         self.plan.add("sitemap.xml", self.theme.render("sitemap.xml", entries=self.sitemap))
         sitemap_url = urls.absolute(self.base_url, "sitemap.xml") if self.releases else ""
         self.plan.add("robots.txt", self.theme.render("robots.txt", sitemap_url=sitemap_url))
+
+    def show_context(self, release: Release, number: int) -> dict[str, Any]:
+        """What the show template needs for page ``number`` of a show's episode list."""
+        show, per_page = release.show, max(1, release.show.per_page)
+        count = max(1, -(-len(release.episodes) // per_page))
+        return {
+            "lang": show.language, "release": release, "show": show,
+            "episodes": release.episodes[(number - 1) * per_page: number * per_page],
+            "page": {"number": number, "count": count,
+                     "newer": urls.page_path(show, number - 1) if number > 1 else None,
+                     "older": urls.page_path(show, number + 1) if number < count else None},
+            "title": show.title if number == 1 else f"{show.title} (page {number} of {count})",
+            "description": markup.plain(show.summary), "feed_url": release.feed_url,
+            "image_url": urls.asset_url(release.base_url, show, show.image) if show.image else None,
+            "jsonld": series_data(release) if number == 1 else None,
+        }
 
     def render_show(self, release: Release) -> None:
         """The show page, split into pages of ``per_page`` episodes, newest first."""
@@ -207,17 +234,8 @@ class SiteRenderer:
             material = self.describe("show", release, *episodes, number, count, len(release.episodes))
             if self.reuse([(path, release.base_url, newest(episodes, show.date))], material):
                 continue
-            self.page(
-                "show.html", path, release.base_url, newest(episodes, show.date),
-                lang=show.language, release=release, show=show, episodes=episodes,
-                page={"number": number, "count": count,
-                      "newer": urls.page_path(show, number - 1) if number > 1 else None,
-                      "older": urls.page_path(show, number + 1) if number < count else None},
-                title=show.title if number == 1 else f"{show.title} (page {number} of {count})",
-                description=markup.plain(show.summary), feed_url=release.feed_url,
-                image_url=urls.asset_url(release.base_url, show, show.image) if show.image else None,
-                jsonld=series_data(release) if number == 1 else None,
-            )
+            self.page("show.html", path, release.base_url, newest(episodes, show.date),
+                      **self.show_context(release, number))
 
     def render_episode(self, release: Release, episode: Episode, position: int) -> None:
         """An episode page with player, notes, chapters, transcript and sharing, plus its embeds."""

@@ -106,6 +106,160 @@ def test_the_chapter_list_works_from_the_keyboard(site: tuple[str, Path], deskto
     assert outline != "none"  # a visible focus ring
 
 
+def fresh_episode(driver: Any, base_url: str) -> None:
+    """The episode page with nothing remembered from an earlier test (position, speed)."""
+    open_episode(driver, base_url)
+    driver.execute_script("localStorage.clear()")
+    open_episode(driver, base_url)
+    browser.wait_until(driver, "return document.querySelector('.pp') !== null")
+
+
+def press(driver: Any, selector: str) -> None:
+    """Click one of the player's controls and let the audio settle."""
+    driver.find_element("css selector", selector).click()
+    browser.wait_until(driver, "return !document.getElementById('player').seeking")
+
+
+def test_the_player_replaces_the_native_controls(site: tuple[str, Path], desktop: Any) -> None:
+    base_url, _ = site
+    fresh_episode(desktop, base_url)
+    state = desktop.execute_script(
+        "const a = document.getElementById('player');"
+        "return {controls: a.controls, shown: getComputedStyle(a).display,"
+        " buttons: [...document.querySelectorAll('.pp button')].map(b => b.getAttribute('aria-label'))}")
+    assert state["controls"] is False and state["shown"] == "none"
+    assert state["buttons"][:3] == ["Play", "Back 15 seconds", "Forward 30 seconds"]
+    assert "Playback speed 1×, change" in state["buttons"]
+
+
+def test_the_skip_buttons_move_back_15_and_forward_30_seconds(site: tuple[str, Path], desktop: Any) -> None:
+    base_url, _ = site
+    fresh_episode(desktop, base_url)
+    duration = float(desktop.execute_script("return document.getElementById('player').duration"))
+    assert 6 < duration < 30  # the example's episode is short: the skips stop at either end
+    desktop.execute_script("document.getElementById('player').currentTime = 6")
+    browser.wait_until(desktop, "return !document.getElementById('player').seeking")
+    press(desktop, ".pp__back")
+    assert player_time(desktop) == 0
+    press(desktop, ".pp__ahead")
+    assert abs(player_time(desktop) - duration) <= 0.1
+    press(desktop, ".pp__back")
+    assert player_time(desktop) == 0
+
+
+def test_the_speed_button_cycles_and_is_remembered(site: tuple[str, Path], desktop: Any) -> None:
+    base_url, _ = site
+    fresh_episode(desktop, base_url)
+    rate = "return document.getElementById('player').playbackRate"
+    seen = []
+    for _ in range(6):
+        press(desktop, ".pp__speed")
+        seen.append(desktop.execute_script(rate))
+    assert seen == [1.25, 1.5, 1.75, 2, 0.75, 1]
+    press(desktop, ".pp__speed")
+    open_episode(desktop, base_url)  # a reload, or another episode: the same speed
+    browser.wait_until(desktop, "return document.querySelector('.pp__speed') !== null")
+    assert desktop.execute_script(rate) == 1.25
+    assert desktop.find_element("css selector", ".pp__speed").text == "1.25×"
+
+
+def test_a_chapter_mark_on_the_timeline_seeks_and_names_the_chapter(site: tuple[str, Path], desktop: Any) -> None:
+    base_url, _ = site
+    fresh_episode(desktop, base_url)
+    marks = desktop.find_elements("css selector", ".pp__mark")
+    assert [m.get_attribute("aria-label") for m in marks] == [
+        "Chapter 1: Introduction (0:00)", "Chapter 2: The problem (0:03)", "Chapter 3: The build (0:05)"]
+    press(desktop, '.pp__mark[data-start="5"]')
+    assert abs(player_time(desktop) - 5) <= 0.3
+    browser.wait_until(desktop, "return document.querySelector('.pp__chapter').textContent.includes('The build')")
+    assert desktop.find_element("css selector", ".pp__chapter").text == "Chapter 3 of 3 · The build"
+    desktop.execute_script("document.getElementById('player').pause()")
+
+
+def test_the_position_is_remembered_per_episode_and_offered_after_a_reload(site: tuple[str, Path],
+                                                                          desktop: Any) -> None:
+    base_url, _ = site
+    fresh_episode(desktop, base_url)
+    desktop.execute_script("const a = document.getElementById('player'); a.currentTime = 4.2;")
+    browser.wait_until(desktop, "return localStorage.getItem('podops:position:1f2e3d4c5b6a') === '4.2'")
+    open_episode(desktop, base_url)
+    browser.wait_until(desktop, "return Math.abs(document.getElementById('player').currentTime - 4.2) < 0.3")
+    resume = desktop.find_element("css selector", ".pp__resume-at")
+    assert resume.is_displayed() and resume.text == "Resume at 0:04"
+    desktop.get(base_url + f"{browser.SHOW}/welcome-trailer/")  # another episode starts at its beginning
+    browser.wait_for_audio(desktop)
+    assert player_time(desktop) == 0
+    assert not desktop.find_element("css selector", ".pp__resume").is_displayed()
+    open_episode(desktop, base_url)
+    browser.wait_until(desktop, "return document.querySelector('.pp__restart') !== null")
+    press(desktop, ".pp__restart")
+    assert player_time(desktop) == 0
+    assert desktop.execute_script("return localStorage.getItem('podops:position:1f2e3d4c5b6a')") is None
+
+
+def test_the_lock_screen_gets_title_show_artwork_and_seek_handlers(site: tuple[str, Path], desktop: Any) -> None:
+    base_url, _ = site
+    fresh_episode(desktop, base_url)
+    metadata = desktop.execute_script(
+        "const m = navigator.mediaSession.metadata;"
+        "return {title: m.title, artist: m.artist, album: m.album, artwork: m.artwork.map(a => a.src)};")
+    assert metadata["title"] == "Why a build beats a server"
+    assert metadata["artist"] == metadata["album"] == "The Static Signal"
+    assert metadata["artwork"] == [base_url + f"{browser.SHOW}/media/assets/cover.png"]
+
+
+def test_space_and_the_arrow_keys_control_the_player_but_not_inside_a_field(site: tuple[str, Path],
+                                                                            desktop: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    base_url, _ = site
+    fresh_episode(desktop, base_url)
+    desktop.execute_script("const a = document.getElementById('player'); a.muted = true; a.currentTime = 3;")
+    browser.wait_until(desktop, "return !document.getElementById('player').seeking")
+    body = desktop.find_element("css selector", "body")
+    body.send_keys(Keys.ARROW_LEFT)
+    assert player_time(desktop) == 0
+    body.send_keys(Keys.SPACE)
+    browser.wait_until(desktop, "return !document.getElementById('player').paused")
+    body.send_keys(Keys.SPACE)
+    browser.wait_until(desktop, "return document.getElementById('player').paused")
+    desktop.find_element("css selector", "#feed-url").send_keys(Keys.ARROW_RIGHT, Keys.SPACE)  # typing
+    assert desktop.execute_script("return document.getElementById('player').paused")
+    assert player_time(desktop) < 1
+
+
+def test_the_player_can_be_used_by_keyboard_alone(site: tuple[str, Path], desktop: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    base_url, _ = site
+    fresh_episode(desktop, base_url)
+    desktop.execute_script("document.getElementById('player').muted = true;"
+                           "document.querySelector('.eyebrow a').focus()")
+    visited = []
+    for _ in range(9):
+        desktop.switch_to.active_element.send_keys(Keys.TAB)
+        element = desktop.switch_to.active_element
+        visited.append(element.get_attribute("class").split()[-1])
+        name = element.get_attribute("aria-label") or element.text
+        assert name, element.get_attribute("outerHTML")
+        outline = desktop.execute_script("return getComputedStyle(arguments[0]).outlineStyle", element)
+        assert outline != "none", visited[-1]  # a visible focus ring on each control
+    assert visited == ["pp__play", "pp__back", "pp__ahead", "pp__seek", "pp__mark", "pp__mark", "pp__mark",
+                       "pp__speed", "chapter__seek"]
+    for _ in range(8):  # back to the play button
+        desktop.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)
+    assert "pp__play" in desktop.switch_to.active_element.get_attribute("class")
+    desktop.switch_to.active_element.send_keys(Keys.ENTER)
+    browser.wait_until(desktop, "return !document.getElementById('player').paused")
+    assert desktop.switch_to.active_element.get_attribute("aria-label") == "Pause"
+    desktop.switch_to.active_element.send_keys(Keys.SPACE)
+    browser.wait_until(desktop, "return document.getElementById('player').paused")
+    desktop.switch_to.active_element.send_keys(Keys.TAB, Keys.TAB, Keys.TAB)  # the timeline slider
+    desktop.execute_script("document.getElementById('player').currentTime = 0")
+    desktop.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    browser.wait_until(desktop, "return document.getElementById('player').currentTime >= 1")
+
+
 def test_the_embedded_player_plays(site: tuple[str, Path], desktop: Any) -> None:
     base_url, _ = site
     desktop.get(base_url + EPISODE + "embed.html")

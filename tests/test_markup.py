@@ -25,6 +25,13 @@ def test_ordinary_markdown_survives() -> None:
     assert "<li>a</li>" in html and "<code>code</code>" in html
 
 
+def test_plain_text_keeps_list_items_apart() -> None:
+    assert markup.plain("Bring:\n\n- sun\n- water\n- patience\n\nThen **wait**.") == \
+        "Bring: sun; water; patience Then wait."
+    assert markup.plain("1. one\n2. two") == "one; two"
+    assert markup.plain("## Heading\nline one  \nline two") == "Heading line one line two"
+
+
 def test_plain_text_and_byte_limits() -> None:
     assert markup.plain("**Bold** & [link](https://e.com)") == "Bold & link"
     cut = markup.truncate_bytes("é" * 3000, 4000)

@@ -66,7 +66,10 @@ def test_the_example_production_gets_a_home_page_show_page_episode_pages_and_emb
             "the-static-signal/why-a-build-beats-a-server/embed.html",
             "the-static-signal/why-a-build-beats-a-server/embed-dark.html"} <= pages
     assert not any("episode-three-draft" in p or "scheduled-episodes" in p for p in pages)
-    assert '<a href="the-static-signal/">The Static Signal</a>' in (site / "index.html").read_text()
+    home = (site / "index.html").read_text()  # one show: the home page is the show's page
+    assert '<h1 id="show-title" class="hero__title">The Static Signal</h1>' in home
+    assert '<link rel="canonical" href="https://static-signal.example.org/the-static-signal/">' in home
+    assert 'href="the-static-signal/why-a-build-beats-a-server/"' in home
     for name in ("style.css", "player.js", "favicon.svg"):
         assert (site / "_static" / name).is_file()
 
@@ -126,8 +129,9 @@ def test_an_embed_page_is_a_minimal_player_in_light_and_dark(production: Product
     light, dark = (folder / "embed.html").read_text(), (folder / "embed-dark.html").read_text()
     for page in (light, dark):
         assert '<audio class="embed__audio" controls preload="metadata" src="../media/assets/ep.mp3"' in page
+        assert 'data-player data-guid="' in page  # the same player as the episode page
         assert '<meta name="robots" content="noindex">' in page
-        assert "<script" not in page
+        assert re.findall(r"<script[^>]*>", page) == ['<script src="../../_static/player.js" defer>']
     assert 'class="embed-page theme-light"' in light and 'class="embed-page theme-dark"' in dark
 
 
@@ -202,8 +206,7 @@ def test_the_sitemap_lists_every_page_with_its_date_and_robots_txt_points_to_it(
     entries = {u.findtext(f"{SITEMAP}loc"): u.findtext(f"{SITEMAP}lastmod") for u in tree.getroot()}
     episodes = {f"https://example.com/test-show/episode-00{n}/": f"2024-{day}"
                 for n, day in enumerate(["01-07", "01-14", "01-21", "01-28", "02-04"], 1)}
-    assert entries == {
-        "https://example.com/": "2024-02-04",
+    assert entries == {  # the home page of a one-show site is that show's page: listed once, as the show
         "https://example.com/test-show/": "2024-02-04",
         "https://example.com/test-show/page/2/": "2024-01-21",
         "https://example.com/test-show/page/3/": "2024-01-07",
@@ -294,8 +297,8 @@ def test_a_missing_included_template_is_named(production: Production, tmp_path: 
 
 def test_a_template_that_divides_by_zero_is_reported_not_a_traceback(production: Production,
                                                                        tmp_path: Path) -> None:
-    error = template_error(production, tmp_path, {"index.html": "\n{{ 1 // 0 }}\n"})
-    assert str(error).startswith("templates/index.html:2:1: template error: ")
+    error = template_error(production, tmp_path, {"404.html": "\n{{ 1 // 0 }}\n"})
+    assert str(error).startswith("templates/404.html:2:1: template error: ")
 
 
 # Hostile text (security.md §1–2, §8)
@@ -309,7 +312,8 @@ Hi <script>alert(1)</script> <img src=x onerror=alert(2)> <svg onload=alert(3)><
 
 ## Heading {: onclick="alert(8)" }
 """
-OURS = re.compile(r'<script (?:type="application/ld\+json"|src="[^"]*_static/player\.js" defer)>')  # src only
+OURS = re.compile(r'<script (?:type="application/ld\+json"|type="application/json" id="chapters-[0-9a-f]{12}"'
+                  r'|src="[^"]*_static/(?:player|search)\.js" defer)>')  # src or data only
 
 
 def hostile(production: Production) -> Path:
@@ -390,3 +394,15 @@ def test_links_between_pages_are_relative(target: str, page: str, expected: str)
     from podops.theme import relative
 
     assert relative(target, page) == expected
+
+
+# The player script
+
+
+def test_the_player_stays_under_15_kb_minified() -> None:
+    import rjsmin
+
+    from podops.theme import builtin_templates
+
+    source = (builtin_templates() / "_static/player.js").read_text()
+    assert len(rjsmin.jsmin(source).encode()) < 15_000
