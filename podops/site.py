@@ -189,10 +189,7 @@ class SiteRenderer:
         everything = [e for r in self.releases for e in r.episodes]
         fallback = max((r.show.date for r in self.releases if r.show.date), default=None)
         if len(self.releases) == 1:  # one show: the home page is that show's first page
-            release = self.releases[0]
-            self.page("show.html", "index.html", release.base_url, None,
-                      canonical=urls.absolute(release.base_url, urls.show_dir(release.show)),
-                      **self.show_context(release, 1))
+            self.render_home(self.releases[0])
         else:
             self.page("index.html", "index.html", None, newest(everything, fallback),
                       lang=lang, releases=self.releases, title="Podcasts", description="")
@@ -200,7 +197,8 @@ class SiteRenderer:
             self.render_show(release)
             for position, episode in enumerate(release.episodes):
                 self.render_episode(release, episode, position)
-        single = {"show": self.releases[0].show, "feed_url": self.releases[0].feed_url} if len(self.releases) == 1 else {}
+        one = self.releases[0] if len(self.releases) == 1 else None
+        single: dict[str, Any] = {"show": one.show, "feed_url": one.feed_url} if one else {}
         self.page("404.html", "404.html", None, None, lang=lang, title="Page not found", description="",
                   absolute_base=self.base_url, **single)
         self.sitemap.sort(key=lambda entry: entry.url)
@@ -223,6 +221,16 @@ class SiteRenderer:
             "image_url": urls.asset_url(release.base_url, show, show.image) if show.image else None,
             "jsonld": series_data(release) if number == 1 else None,
         }
+
+    def render_home(self, release: Release) -> None:
+        """The home page of a one-show site: the show's first page, whose URL stays the canonical one."""
+        context = self.show_context(release, 1)
+        material = self.describe("home", release, *context["episodes"], context["page"]["count"],
+                                 len(release.episodes))
+        if self.reuse([("index.html", release.base_url, None)], material):
+            return
+        self.page("show.html", "index.html", release.base_url, None,
+                  canonical=urls.absolute(release.base_url, urls.show_dir(release.show)), **context)
 
     def render_show(self, release: Release) -> None:
         """The show page, split into pages of ``per_page`` episodes, newest first."""
