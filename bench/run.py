@@ -699,6 +699,7 @@ TIMED = [  # (module, attribute, label) wrapped with a timer for --phases; a row
     ("podops.build", "plan_site", "plan_site"),
     ("podops.feed", "render_feed", "  feed.render_feed"),
     ("podops.site", "render_site", "  site.render_site (pages)"),
+    ("podops.api", "render_api", "  api.render_api (read API documents)"),
     ("podops.markup", "render", "    markup.render (Markdown+nh3, inside feed and pages)"),
     ("podops.theme", "Theme.render", "    Theme.render (Jinja)"),
     ("podops.urls", "asset_path", "    urls.asset_path"),
@@ -768,6 +769,34 @@ def phases(site: Site) -> dict[str, Any]:
     if restore is not None:
         restore[0].write_text(restore[1])
     return out
+
+
+def api_cost(site: Site, runs: int) -> dict[str, Any]:
+    """Cold builds in this process with and without the read API (api/v1/): what the API adds."""
+    import podops.api
+    import podops.build
+
+    real = podops.api.render_api
+    walls: dict[str, list[float]] = {"with": [], "without": []}
+    try:
+        for round_ in range(max(1, runs)):
+            for label in ("without", "with") if round_ % 2 == 0 else ("with", "without"):
+                podops.api.render_api = real if label == "with" else (lambda *args, **kwargs: None)
+                podops_clean(site)
+                started = time.perf_counter()
+                podops.build.build(site.production, site.out)
+                walls[label].append(time.perf_counter() - started)
+    finally:
+        podops.api.render_api = real
+    files = [p for p in (site.out / "api").rglob("*") if p.is_file()]
+    result = {"with": walls["with"], "without": walls["without"],
+              "ratio": statistics.median(walls["with"]) / statistics.median(walls["without"]),
+              "api_files": len(files), "api_bytes": sum(p.stat().st_size for p in files)}
+    print(f"\n== read API cost, in-process cold builds of {site.n} episodes ({site.place}) ==\n"
+          f"  without api/v1: {statistics.median(walls['without']):.2f} s   with: "
+          f"{statistics.median(walls['with']):.2f} s   ratio {result['ratio']:.3f} "
+          f"(budget 1.15)   {result['api_files']} files, {result['api_bytes'] / 1e6:.1f} MB")
+    return result
 
 
 def _short(filename: str) -> str:
@@ -881,6 +910,8 @@ def main() -> None:
                         help="also profile the cold and no-op builds of the largest N (first place)")
     parser.add_argument("--phases", action="store_true",
                         help="also time the build steps in-process (cold and no-op, largest N, first place)")
+    parser.add_argument("--api-cost", action="store_true",
+                        help="also time cold builds of the largest N with and without the read API (in-process)")
     parser.add_argument("--no-probe", action="store_true", help="skip the probe-cost line")
     parser.add_argument("--show-profile", type=Path, nargs="+", metavar="PROF",
                         help="only print the summary of saved profiles (bench/work/profiles/*.prof)")
@@ -939,7 +970,8 @@ def main() -> None:
             sites.append(site)
             report["results"] = results
             out_json.write_text(json.dumps(report, indent=2, default=str))  # partial results survive an interrupt
-            if not args.keep and not ((args.profile or args.phases) and n == max(counts) and place == places[0]):
+            if not args.keep and not ((args.profile or args.phases or args.api_cost)
+                                      and n == max(counts) and place == places[0]):
                 shutil.rmtree(folder, ignore_errors=True)
     probe = None if args.no_probe else probe_costs()
     report["probe"] = probe
@@ -960,6 +992,11 @@ def main() -> None:
     if args.phases and sites:
         site = next(s for s in sites if s.n == max(counts) and s.place == places[0])
         report["phases"] = phases(site)
+        if not args.keep and not args.api_cost:
+            shutil.rmtree(site.folder, ignore_errors=True)
+    if args.api_cost and sites:
+        site = next(s for s in sites if s.n == max(counts) and s.place == places[0])
+        report["api_cost"] = api_cost(site, args.runs)
         if not args.keep:
             shutil.rmtree(site.folder, ignore_errors=True)
     out_json.write_text(json.dumps(report, indent=2, default=str))

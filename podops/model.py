@@ -141,6 +141,7 @@ class Show(Resource):
     podcast_guid: str | None = None
     base_url: str | None = None
     per_page: int = 20
+    api_page_size: int = 20  # items per page of the read API's collections
     links: list[Link] = field(default_factory=list)
     funding: list[Link] = field(default_factory=list)
     persons: list[Person] = field(default_factory=list)

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from podops import fingerprint, markup
+from podops.model import Episode, Release
 
 
 def salt(overrides: Path | None) -> str:
@@ -34,6 +35,20 @@ class PageCache:
         self.salt = salt
         self.enabled = enabled and out is not None
         self.keys: dict[str, str] = {}
+        self.reprs: dict[int, str] = {}  # each model object's repr, taken once per build
+
+    def describe(self, *items: object) -> str:
+        """Key material for model objects: releases and episodes are repr'd once per build, by identity."""
+        parts = []
+        for item in items:
+            if isinstance(item, Release | Episode):
+                text = self.reprs.get(id(item))
+                if text is None:
+                    text = self.reprs[id(item)] = repr(item)
+                parts.append(text)
+            else:
+                parts.append(repr(item))
+        return "\0".join(parts)
 
     def key(self, material: str) -> str:
         """The key of a page made from ``material`` (a repr of its inputs)."""

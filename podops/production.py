@@ -18,7 +18,7 @@ from typing import Any
 
 from podops.errors import Diagnostic, Problems, ResourceError
 from podops.model import Asset, Chapter, Episode, Link, Person, Production, Show
-from podops.schema import EPISODE, SHOW
+from podops.schema import DEFAULT_PAGE_SIZE, EPISODE, SHOW
 from podops.store import Store
 from podops.validate import Validator, check_url
 from podops.vocabulary import CATEGORIES
@@ -204,6 +204,7 @@ def _show(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any
         new_feed_url=_get(values, "newFeedLink.uri"), moved_from=_get(values, "feedLink.uri"),
         podcast_guid=values.get("podcastGuid"),
         base_url=_get(values, "site.baseUrl"), per_page=_get(values, "site.episodesPerPage", 20),
+        api_page_size=_get(values, "api.pageSize", DEFAULT_PAGE_SIZE),
         links=_links(_get(values, "site.links")), funding=_links(values.get("funding")),
         persons=_persons(values.get("persons")),
     )

@@ -18,6 +18,8 @@ GUID_PATTERN = r"^[0-9a-f]{12}$"
 MAX_TITLE = 499
 MAX_TEXT = 10_000
 MAX_URL = 2_000
+DEFAULT_PAGE_SIZE = 20  # API collection pages, as Autopod's limit: default 20, maximum 100
+MAX_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class Field:
     kind: str  # text name guid uuid date url email flag choice int duration language struct list any
     doc: str = ""
     required: bool = False
-    max: int | None = None
+    max: int | None = None  # characters for text, the largest value for int
     minimum: int | None = None
     choices: tuple[str, ...] = ()
     fields: dict[str, Field] = field(default_factory=dict)
@@ -150,6 +152,12 @@ SHOW = _struct(
                     uri=Field("url", "Link to the show there.", True)),
         ),
     ),
+    api=_struct(
+        "podops: the static read API under api/v1/.",
+        pageSize=Field("int", f"Items per page of the API's collections (1–{MAX_PAGE_SIZE}, default "
+                       f"{DEFAULT_PAGE_SIZE}); the network-wide ones use the largest any show sets.",
+                       minimum=1, max=MAX_PAGE_SIZE),
+    ),
     funding=_list("podops: podcast:funding links.", FUNDING),
     persons=_list("podops: podcast:person credits.", PERSON),
     episodes=_list("PodOps single-file import output; ignored.", Field("any")),
@@ -214,6 +222,117 @@ EPISODE.fields["transcripts"].item.fields.update(  # type: ignore[union-attr]
 RESOURCES = {"show": SHOW, "episode": EPISODE}
 
 
+def field_at(spec: Field, dotted: str) -> Field:
+    """The declaration of a dotted field, e.g. ``metadata.labels.type``."""
+    for key in dotted.split("."):
+        spec = spec.fields[key]
+    return spec
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute of a read-API resource (``api/v1/``): its JSON type and the field it comes from."""
+
+    type: str  # JSON Schema type: string integer number boolean array
+    doc: str = ""  # empty: the source field's doc
+    nullable: bool = False
+    source: Field | None = None  # a resource field: its doc, choices and pattern carry over
+    format: str | None = None  # JSON Schema format annotation: uri, date-time
+    choices: tuple[str, ...] = ()  # overrides the source's choices
+    items: dict[str, Any] | None = None  # array items
+
+
+def _from(spec: Field, dotted: str, type: str = "string", doc: str = "", nullable: bool = False,
+          **more: Any) -> Attribute:
+    return Attribute(type, doc, nullable, field_at(spec, dotted), **more)
+
+
+URL = {"type": "string", "format": "uri"}
+API_SHOW = {
+    "title": _from(SHOW, "description.title"),
+    "description": Attribute("string", "description.summary as sanitised HTML."),
+    "author": _from(SHOW, "description.author", doc="As itunes:author: the author, else the owner, else the title."),
+    "keywords": _from(SHOW, "metadata.tags", nullable=True),
+    "image_url": Attribute("string", "Show artwork.", True, format="uri"),
+    "feed_url": Attribute("string", "The RSS feed.", format="uri"),
+    "public_page_url": Attribute("string", "The show page.", format="uri"),
+    "website": _from(SHOW, "description.link", nullable=True, format="uri"),
+    "language": _from(SHOW, "metadata.labels.language", doc="Language as the feed writes it, e.g. en-us."),
+    "category": Attribute("string", "First Apple category, `Parent :: Subcategory` when it has one.", True),
+    "explicit": _from(SHOW, "metadata.labels.explicit", "boolean", "Explicit content, as itunes:explicit."),
+    "show_type": _from(SHOW, "metadata.labels.type"),
+    "episodes_count": Attribute("integer", "Episodes the feed publishes."),
+    "slug": _from(SHOW, "metadata.name", doc="metadata.name: the show's URL segment."),
+    "podcast_guid": _from(SHOW, "podcastGuid", doc="podcast:guid, as in the feed."),
+}
+API_EPISODE = {
+    "guid": Attribute("string", "The feed item's `<guid>` (metadata.itemGuid, else metadata.guid)."),
+    "title": _from(EPISODE, "description.title"),
+    "summary": Attribute("string", "description.summary as plain text."),
+    "description": Attribute("string", "Show notes as sanitised HTML: the summary, then episodeText."),
+    "keywords": Attribute("string", "The show's keywords (metadata.tags).", True),
+    "explicit": _from(EPISODE, "metadata.labels.explicit", "boolean", "Explicit content (else the show's)."),
+    "number": _from(EPISODE, "metadata.labels.episode", "integer", nullable=True),
+    "season": _from(EPISODE, "metadata.labels.season", "integer", nullable=True),
+    # Transistor calls this "type", but JSON:API 1.0 §7.2.2.1 forbids attributes named type or id.
+    "episode_type": _from(EPISODE, "metadata.labels.type", doc="full, trailer or bonus (itunes:episodeType)."),
+    "status": _from(EPISODE, "metadata.labels.status", choices=("published", "draft"),
+                    doc="published; draft only in builds with --drafts."),
+    "published_at": Attribute("string", "metadata.date in RFC 3339, UTC.", True, format="date-time"),
+    "datetime": Attribute("integer", "metadata.date in Unix seconds.", True),
+    "duration": Attribute("integer", "Seconds, as itunes:duration (probed for local MP3s).", True),
+    "duration_in_mmss": Attribute("string", "Duration as MM:SS (minutes may exceed 59).", True),
+    "media_url": Attribute("string", "The enclosure URL, exactly as in the feed.", format="uri"),
+    "audio_length": Attribute("integer", "The enclosure's bytes, as in the feed."),
+    "media_type": Attribute("string", "The enclosure's MIME type."),
+    "image_url": Attribute("string", "Episode artwork, else the show's.", True, format="uri"),
+    "share_url": Attribute("string", "The episode page.", format="uri"),
+    "embed_html": Attribute("string", "The `<iframe>` snippet of the light embed player."),
+    "embed_html_dark": Attribute("string", "The `<iframe>` snippet of the dark embed player."),
+    "transcripts": Attribute("array", "podcast:transcript files.", items={
+        "type": "object", "additionalProperties": False, "required": ["url", "type", "language", "rel"],
+        "properties": {"url": URL, "type": {"type": "string"}, "language": {"type": ["string", "null"]},
+                       "rel": {"type": ["string", "null"], "enum": ["captions", None]}}}),
+    "chapters_url": Attribute("string", "The podcast:chapters JSON file.", True, format="uri"),
+}
+API_CATALOG = {
+    "title": Attribute("string", "The site's title: the show's, or Podcasts for a network."),
+    "site_url": Attribute("string", "The home page.", format="uri"),
+    "openapi_url": Attribute("string", "The OpenAPI 3.1 description of every document.", format="uri"),
+}
+# Resource type → attributes; add a kind here first, then render it (podops.api) and describe it
+# (podops.openapi) from this.
+API_RESOURCES: dict[str, dict[str, Attribute]] = {"catalog": API_CATALOG, "show": API_SHOW, "episode": API_EPISODE}
+# The catalog's collections: relationship name → member type, each paginated at api/v1/<name>.json.
+API_COLLECTIONS: dict[str, str] = {"shows": "show", "episodes": "episode"}
+
+
+def attribute_schema(attribute: Attribute) -> dict[str, Any]:
+    """One API attribute as JSON Schema (draft 2020-12, as OpenAPI 3.1 uses)."""
+    source = attribute.source
+    doc = attribute.doc or (source.doc if source else "")
+    out: dict[str, Any] = {"description": doc} if doc else {}
+    out["type"] = [attribute.type, "null"] if attribute.nullable else attribute.type
+    choices = attribute.choices or (source.choices if source and source.kind == "choice" else ())
+    if choices:
+        out["enum"] = [*choices, *([None] if attribute.nullable else [])]
+    pattern = {"guid": GUID_PATTERN, "name": NAME_PATTERN}.get(source.kind if source else "")
+    if pattern:
+        out["pattern"] = pattern
+    if attribute.format:
+        out["format"] = attribute.format
+    if attribute.items is not None:
+        out["items"] = attribute.items
+    return out
+
+
+def attributes_schema(kind: str) -> dict[str, Any]:
+    """The ``attributes`` object of an API resource type: every attribute present, null when unknown."""
+    attributes = API_RESOURCES[kind]
+    return {"type": "object", "additionalProperties": False, "required": sorted(attributes),
+            "properties": {name: attribute_schema(a) for name, a in sorted(attributes.items())}}
+
+
 def _case_pattern(word: str) -> str:
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else _escape(c) for c in word)
 
@@ -265,7 +384,7 @@ def json_schema_of(spec: Field) -> dict[str, Any]:
         out |= {"type": "string", "pattern": f"^(?:{alternatives})$"}
     elif kind == "int":
         minimum = spec.minimum if spec.minimum is not None else 0
-        out["anyOf"] = [{"type": "integer", "minimum": minimum},
+        out["anyOf"] = [{"type": "integer", "minimum": minimum, **({"maximum": spec.max} if spec.max else {})},
                         {"type": "string", "pattern": r"^\s*\+?[1-9][0-9]*\s*$" if minimum
                          else r"^\s*\+?[0-9]+\s*$"}]
     elif kind == "duration":
@@ -317,4 +436,12 @@ def markdown() -> str:
     for kind, spec in RESOURCES.items():
         parts += [f"### `kind: {kind}`", "", "| field | kind | required | meaning |", "|---|---|---|---|",
                   *_rows(spec, ""), ""]
+    for kind in API_RESOURCES:
+        parts += [f"### API resource `{kind}`", "", "| attribute | type | meaning |", "|---|---|---|"]
+        for name, attribute in API_RESOURCES[kind].items():
+            schema = attribute_schema(attribute)
+            kinds = " or ".join(schema["type"]) if isinstance(schema["type"], list) else schema["type"]
+            meaning = schema.get("description", "").replace("|", "\\|")
+            parts.append(f"| `{name}` | {kinds} | {meaning} |")
+        parts.append("")
     return "\n".join(parts)

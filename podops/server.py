@@ -40,6 +40,7 @@ MIME_TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 FEED_NAMES = {"feed.xml", "rss.xml"}  # served as RSS so browsers and apps recognise them
+API_TYPE = "application/vnd.api+json"  # documents under api/ (podops.api.MEDIA_TYPE), JSON:API 1.0 §5.1
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 
@@ -78,11 +79,16 @@ class SiteHandler(SimpleHTTPRequestHandler):
         name = os.path.basename(path).lower()
         if name in FEED_NAMES:
             return "application/rss+xml"
+        inside = os.path.relpath(path, self.directory).replace(os.sep, "/")
+        if inside.startswith("api/") and name.endswith(".json") and name != "openapi.json":
+            return API_TYPE
         return MIME_TYPES.get(os.path.splitext(name)[1]) or super().guess_type(path)
 
     def end_headers(self) -> None:
         """Ask browsers to revalidate: a preview changes under them at every build."""
         self.send_header("Cache-Control", "no-cache")
+        if urlsplit(self.path).path.startswith("/api/"):
+            self.send_header("Access-Control-Allow-Origin", "*")  # as the build's _headers asks of hosts
         super().end_headers()
 
     def do_GET(self) -> None:

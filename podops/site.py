@@ -135,7 +135,6 @@ class SiteRenderer:
     def __init__(self, releases: list[Release], plan: Plan, theme: Theme, cache: PageCache | None = None) -> None:
         self.releases, self.plan, self.theme = releases, plan, theme
         self.cache = cache or PageCache(None, None, "", enabled=False)
-        self.reprs: dict[int, str] = {}  # each model object's repr, taken once per build for page keys
         self.base_url = releases[0].base_url if releases else "/"
         self.sitemap: list[SitemapEntry] = []
         theme.env.globals.update(episode_path=episode_path, show_path=show_path,
@@ -146,16 +145,7 @@ class SiteRenderer:
 
     def describe(self, *items: object) -> str:
         """The page-key material for model objects, each repr taken once per build."""
-        parts = []
-        for item in items:
-            if isinstance(item, Release | Episode):
-                text = self.reprs.get(id(item))
-                if text is None:
-                    text = self.reprs[id(item)] = repr(item)
-                parts.append(text)
-            else:
-                parts.append(repr(item))
-        return "\0".join(parts)
+        return self.cache.describe(*items)
 
     def reuse(self, paths: Sequence[tuple[str, str | None, str | None]], material: str) -> bool:
         """Keep pages (path, base URL, lastmod) from the previous output when their inputs are unchanged."""

@@ -230,6 +230,8 @@ class Validator:
         minimum = spec.minimum if spec.minimum is not None else 0
         if number < minimum:
             raise ValueError(f"must be {minimum} or more (got {number})")
+        if spec.max is not None and number > spec.max:
+            raise ValueError(f"must be {spec.max} or less (got {number})")
         return number
 
     def _duration(self, spec: Field, value: Any, path: str, where: Mark) -> float:

@@ -168,3 +168,24 @@ def test_a_symlink_out_of_the_folder_is_not_followed(site: str, tmp_path: Path) 
 def test_the_server_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
     with pytest.raises(PodopsError, match="only binds to 127.0.0.1"):
         start_server(tmp_path, host="0.0.0.0")
+
+
+def test_api_documents_are_served_as_json_api_with_cors(tmp_path: Path) -> None:
+    from podops.api import MEDIA_TYPE
+
+    root = tmp_path / "site"
+    (root / "api/v1").mkdir(parents=True)
+    (root / "api/v1/index.json").write_text('{"data": null}')
+    (root / "api/v1/openapi.json").write_text('{"openapi": "3.1.0"}')
+    (root / "chapters.json").write_text("{}")
+    server, url = start_server(root)
+    try:
+        status, headers, body = get(url, "/api/v1/index.json")
+        assert status == 200 and body == b'{"data": null}'
+        assert headers["Content-Type"] == MEDIA_TYPE == "application/vnd.api+json"
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        assert get(url, "/api/v1/openapi.json")[1]["Content-Type"] == "application/json"
+        _, plain, _ = get(url, "/chapters.json")
+        assert plain["Content-Type"] == "application/json" and "Access-Control-Allow-Origin" not in plain
+    finally:
+        stop_server(server)
