@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from podops import fingerprint, output, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
-from podops.model import Asset, Episode, Production, Progress, Release, Show
+from podops.model import Asset, Production, Progress, Release, Show
 from podops.store import Store
 
 if TYPE_CHECKING:
@@ -55,10 +55,12 @@ def source_date_epoch(environ: dict[str, str] | None = None) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=timezone.utc)
 
 
-def check(root: Path, probe: bool = True) -> tuple[Production, list[Diagnostic]]:
-    """Validate a production (and probe its media) without writing anything; return warnings."""
+def check(root: Path, probe: bool = True, base_url: str | None = None, drafts: bool = False,
+          now: datetime | None = None) -> tuple[Production, list[Diagnostic]]:
+    """Validate a production as a build would (media probed, release rules applied), writing nothing."""
     from podops.probe import probe_production
     from podops.production import load_production
+    from podops.release import plan_releases
 
     production = load_production(root)
     problems = Problems()
@@ -69,65 +71,15 @@ def check(root: Path, probe: bool = True) -> tuple[Production, list[Diagnostic]]
             problems.extend(probe_production(production, store, workers=1))
         finally:
             store.close()
+    _, rules = plan_releases(production, _now(now), drafts, base_url)
+    problems.extend(rules)
     problems.raise_if_errors()
     return production, problems.warnings
 
 
-def _order(show: Show, episodes: list[Episode]) -> list[Episode]:
-    """Newest first; serial shows in season and episode order (Apple's itunes:type)."""
-    if show.type == "serial":
-        return sorted(episodes, key=lambda e: (e.season or 0, e.number or 0, e.date or datetime.min, e.guid))
-    return sorted(episodes, key=lambda e: (e.date.timestamp() if e.date else 0, e.guid), reverse=True)
-
-
-def release(show: Show, now: datetime, drafts: bool, base_url: str, report: Report) -> Release:
-    """Choose what a show publishes now: no archived episodes, drafts only on request, none scheduled."""
-    visible: list[Episode] = []
-    scheduled: list[Episode] = []
-    for episode in show.episodes:
-        if episode.status == "archived":
-            report.archived += 1
-        elif episode.status == "draft" and not drafts:
-            report.drafts += 1
-        elif episode.date and episode.date > now:
-            scheduled.append(episode)
-            report.scheduled.append(f"{show.name}/{episode.name} ({episode.date:%Y-%m-%d %H:%M} UTC)")
-        else:
-            visible.append(episode)
-    feed_url = urls.absolute(base_url, urls.feed_path(show))
-    return Release(show, _order(show, visible), base_url, feed_url, scheduled)
-
-
-def _check_podcast_guid(item: Release, problems: Problems) -> None:
-    """A podcast:guid written in show.yaml wins, but a mismatch with the feed URL is worth a warning."""
-    show = item.show
-    derived = urls.podcast_guid(item.feed_url)
-    if show.podcast_guid and show.podcast_guid != derived and not show.moved_from:
-        line, column = show.mark("podcastGuid")
-        problems.add(show.display, line, column, "podcastGuid",
-                     f"differs from {derived}, derived from {item.feed_url}; keeping the written value "
-                     "(right after a move of the feed, wrong otherwise)", "warning")
-
-
-def _base_url(show: Show, override: str | None, problems: Problems) -> str:
-    """Where the output folder is published: --base-url, else site.baseUrl, else the show's link.
-
-    Feeds need absolute URLs (Apple rejects relative enclosures). PodOps productions carry no
-    site.baseUrl, so their description.link stands in, with a warning to say so.
-    """
-    base = override or show.base_url
-    if not base and show.link:
-        base = show.link
-        line, column = show.mark("description.link.uri")
-        problems.add(show.display, line, column, "site.baseUrl",
-                     f"not set: publishing under the show's link {show.link} "
-                     "(set site.baseUrl or pass --base-url to choose)", "warning")
-    if not base:
-        line, column = show.mark("site")
-        problems.add(show.display, line, column, "site.baseUrl",
-                     "is required to write absolute feed and enclosure URLs (or pass --base-url)")
-        return "http://localhost/"
-    return base if base.endswith("/") else base + "/"
+def _now(now: datetime | None) -> datetime:
+    """What "now" is for scheduling: the caller's, else SOURCE_DATE_EPOCH, else the clock."""
+    return now or source_date_epoch() or datetime.now(timezone.utc)
 
 
 def _notes(releases: list[Release]) -> list[str]:
@@ -137,6 +89,15 @@ def _notes(releases: list[Release]) -> list[str]:
         for episode in item.episodes:
             texts += [episode.summary, *([episode.text] if episode.text else [])]
     return texts
+
+
+def _count(production: Production, releases: list[Release], drafts: bool, report: Report) -> None:
+    """The report's tallies: archived, skipped drafts, and scheduled episodes with their dates."""
+    for show in production.shows:
+        report.archived += sum(e.status == "archived" for e in show.episodes)
+        report.drafts += 0 if drafts else sum(e.status == "draft" for e in show.episodes)
+    report.scheduled = [f"{item.show.name}/{e.name} ({e.date:%Y-%m-%d %H:%M} UTC)"
+                        for item in releases for e in item.scheduled if e.date]
 
 
 def page_cache(templates: Path | None, out: Path | None, previous: dict[str, str] | None) -> PageCache:
@@ -187,7 +148,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     """Build ``root`` into ``out``; on any error raise and leave ``out`` exactly as it was."""
     started = time.perf_counter()
     source_date = source_date_epoch()
-    now = now or source_date or datetime.now(timezone.utc)  # only decides what is scheduled
+    now = _now(now)  # only decides what is scheduled
     root = root.resolve()
     if not root.is_dir():
         raise ResourceError(f"{root}: not a folder")
@@ -207,6 +168,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         from podops import markup
         from podops.probe import probe_production
         from podops.production import load_production
+        from podops.release import plan_releases
 
         production = load_production(root, store)
         problems.extend(production.warnings)
@@ -215,11 +177,10 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         problems.extend(probe_production(production, store, workers, progress, probed))
         report = Report(cache_hits=store.hits - hits, cache_misses=store.misses - misses, probed=probed)
         report.shows = len(production.shows)
-        releases = [release(show, now, drafts, _base_url(show, base_url, problems), report)
-                    for show in production.shows]
-        for item in releases:
-            _check_podcast_guid(item, problems)
+        releases, rules = plan_releases(production, now, drafts, base_url)
+        problems.extend(rules)
         problems.raise_if_errors(ResourceError)
+        _count(production, releases, drafts, report)
         report.warnings = problems.warnings
         cached = store.items("markdown")
         markup.seed(cached)
@@ -241,7 +202,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             "inputs": before, "outputs": fingerprint.outputs(out), "due": due.isoformat() if due else None,
             "report": {"shows": report.shows, "published": report.published, "scheduled": report.scheduled,
                        "drafts": report.drafts, "archived": report.archived, "size": report.size,
-                       "feeds": report.feeds}})
+                       "feeds": report.feeds},
+            "warnings": [d.as_dict() for d in report.warnings]})
     finally:
         store.close()
     report.seconds = time.perf_counter() - started
@@ -255,4 +217,5 @@ def _unchanged(store: Store, key: str, inputs: str, out: Path, now: datetime) ->
         return None
     if last.get("due") and datetime.fromisoformat(last["due"]) <= now:
         return None  # a scheduled episode is due: publish it
-    return Report(**last["report"], skipped=True)
+    warnings = [Diagnostic(**d) for d in last.get("warnings", [])]  # a no-op build still reports them
+    return Report(**last["report"], warnings=warnings, skipped=True)

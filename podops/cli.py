@@ -43,7 +43,8 @@ def _run(action: Callable[[], Any], fmt: str = "text", root: Path | None = None)
         _emit(exc.diagnostics, fmt, root)
         sys.exit(1)
     except OSError as exc:
-        click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"podops: {where}{exc.strerror or exc}", err=True)
         sys.exit(1)
 
 
@@ -83,15 +84,28 @@ def main() -> None:
     """Build podcast feeds and a website from PodOps YAML resources."""
 
 
+PRODUCTION = click.Path(exists=True, file_okay=False, path_type=Path)  # a missing folder is a usage error
+
+
+def _base_url_option(value: str | None) -> None:
+    """A --base-url that is no absolute http(s) URL is a usage error (exit 2)."""
+    from podops.validate import check_url
+
+    if value and check_url(value):
+        raise click.BadParameter(check_url(value) or "", param_hint="--base-url")
+
+
 @main.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", default=".", type=PRODUCTION)
+@click.option("--base-url", help="Check as `podops build --base-url` would publish.")
 @click.option("--format", "fmt", type=FORMATS, default="text", help="Diagnostics as text or JSON.")
 @click.option("--no-media", is_flag=True, help="Skip probing MP3s and artwork.")
-def validate(directory: Path, fmt: str, no_media: bool) -> None:
-    """Check every resource (and its media) and write nothing."""
+def validate(directory: Path, base_url: str | None, fmt: str, no_media: bool) -> None:
+    """Check every resource (and its media) with the rules a build applies; write nothing."""
     from podops.build import check
 
-    production, warnings = _run(lambda: check(directory, probe=not no_media), fmt, directory)
+    _base_url_option(base_url)
+    production, warnings = _run(lambda: check(directory, probe=not no_media, base_url=base_url), fmt, directory)
     _emit(warnings, fmt, directory) if warnings else None
     episodes = sum(len(s.episodes) for s in production.shows)
     if fmt == "json" and not warnings:
@@ -101,9 +115,9 @@ def validate(directory: Path, fmt: str, no_media: bool) -> None:
 
 
 @main.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", default=".", type=PRODUCTION)
 @click.option("-o", "--output", "out", default="public", show_default=True,
-              type=click.Path(path_type=Path), help="Folder to write the site into.")
+              type=click.Path(path_type=Path), help="Folder to write the site into (outside the production).")
 @click.option("--base-url", help="Public URL of the output folder (else the show's site.baseUrl).")
 @click.option("--drafts", is_flag=True, help="Include draft episodes (for local preview only).")
 @click.option("--format", "fmt", type=FORMATS, default="text", help="Diagnostics as text or JSON.")
@@ -113,17 +127,20 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
           verbose: bool) -> None:
     """Build feeds, pages and media into an output folder, atomically."""
     from podops.build import build as run_build
-    from podops.validate import check_url
 
-    if base_url and check_url(base_url):
-        raise click.BadParameter(check_url(base_url) or "", param_hint="--base-url")
+    _base_url_option(base_url)
+    source = click.get_current_context().get_parameter_source("out")
+    if source is click.core.ParameterSource.DEFAULT and _overlaps(out, directory):
+        suggestion = Path(os.path.relpath(directory.resolve().parent / f"{directory.resolve().name}-public"))
+        raise click.UsageError(f"the default output folder {out} would be inside the production {directory}; "
+                               f"pass an output folder outside it, e.g. -o {suggestion}")
     with _Progress(enabled=not quiet) as progress:
         report = _run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts, progress=progress),
                       fmt, directory)
-    if report.warnings:
-        _emit(report.warnings, fmt, directory)
     if quiet:
         return
+    if report.warnings:
+        _emit(report.warnings, fmt, directory)
     for line in report.scheduled:
         click.echo(f"scheduled: {line}", err=True)
     if verbose and report.skipped:
@@ -144,6 +161,11 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
         f"built {report.shows} show(s): {report.published} episode(s) published, "
         f"{len(report.scheduled)} scheduled, {report.drafts} draft(s) skipped, "
         f"{report.size / 1e6:.1f} MB in {out} ({report.seconds:.2f} s)", err=True)
+
+
+def _overlaps(out: Path, directory: Path) -> bool:
+    out_real, prod_real = out.resolve(), directory.resolve()
+    return out_real.is_relative_to(prod_real) or prod_real.is_relative_to(out_real)
 
 
 @main.command()
@@ -195,7 +217,7 @@ def new_episode(directory: Path, name: str, title: str, audio: str | None) -> No
 
 
 @main.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", default=".", type=PRODUCTION)
 @click.option("-p", "--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port on 127.0.0.1 (0 picks a free one).")
 @click.option("--drafts", is_flag=True, help="Include draft episodes.")
@@ -228,10 +250,8 @@ def serve(directory: Path, port: int, drafts: bool) -> None:
 def import_(feed: str, out: Path, base_url: str | None, offline: bool) -> None:
     """Turn an RSS feed (a file or an http(s) URL) into show.yaml and one YAML per episode."""
     from podops.importer import import_feed
-    from podops.validate import check_url
 
-    if base_url and check_url(base_url):
-        raise click.BadParameter(check_url(base_url) or "", param_hint="--base-url")
+    _base_url_option(base_url)
     imported = _run(lambda: import_feed(feed, out, base_url=base_url, offline=offline))
     _emit(imported.warnings, "text", None)
     click.echo(f"imported {imported.episodes} episode(s) into {out}; next: podops validate {out}", err=True)

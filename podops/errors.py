@@ -20,7 +20,7 @@ class Diagnostic:
     severity: str = "error"
 
     def __str__(self) -> str:
-        where = self.path or "."
+        where = self.path or "podops"  # a problem of no file: say who is talking
         if self.line:
             where += f":{self.line}:{self.column or 1}"
         prefix = f"{where}: "
@@ -33,12 +33,13 @@ class Diagnostic:
     def github(self, path: str | None = None) -> str:
         """Render as a GitHub Actions workflow command so pull requests show it inline."""
         kind = "warning" if self.severity == "warning" else "error"
-        props = [f"file={path or self.path}"]
-        if self.line:
+        where = path or self.path
+        props = [f"file={where}"] if where else []
+        if where and self.line:
             props += [f"line={self.line}", f"col={self.column or 1}"]
         text = (f"{self.field}: " if self.field else "") + self.message
         text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::{kind} {','.join(props)}::{text}"
+        return f"::{kind} {','.join(props)}::{text}" if props else f"::{kind}::{text}"
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for ``--format json``."""

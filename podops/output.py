@@ -82,7 +82,7 @@ def check_output(out: Path, production: Path) -> None:
 
 @contextmanager
 def lock(out: Path) -> Iterator[None]:
-    """Hold ``<out>.lock`` so two builds cannot interleave; a second build fails clearly."""
+    """Hold ``.<out>.podops-lock`` so two builds cannot interleave; removed when the build ends."""
     path = out.parent / f".{out.name}.podops-lock"
     out.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
@@ -91,7 +91,14 @@ def lock(out: Path) -> Iterator[None]:
         except BlockingIOError:
             raise OutputError(f"{out}: another podops build is writing this folder") from None
         try:
-            yield
+            # The file is removed after each build, so a lock taken on a file already unlinked
+            # by the previous holder locks nothing: only the file still at ``path`` counts.
+            if not path.exists() or not os.path.samestat(os.fstat(handle.fileno()), path.stat()):
+                raise OutputError(f"{out}: another podops build is writing this folder")
+            try:
+                yield
+            finally:
+                path.unlink(missing_ok=True)
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from podops.yamlfile import MAX_BYTES, Mapping, load, load_bytes
 
 SKIPPED_DIRS = {"templates", "node_modules", "__pycache__"}
 KINDS = {"show": "show", "shows": "show", "episode": "episode", "episodes": "episode"}
+SHOW_FILE = re.compile(r"^show(?:-[0-9a-f]{12})?\.ya?ml$")  # format.md: what marks a production
 
 
 def discover(root: Path) -> Iterator[Path]:
@@ -74,16 +76,20 @@ def load_production(root: Path, store: Store | None = None) -> Production:
     problems = Problems()
     shows: list[Show] = []
     episodes: list[Episode] = []
+    broken = False  # a show file that is unreadable or has no usable GUID: its episodes cannot be linked
     for path in discover(root):
         display = path.relative_to(root).as_posix()
         kind, values, marks, diagnostics = _read_cached(path, display, store) if store else _read(path, display)
         problems.extend(diagnostics)
         if kind == "show":
             shows.append(_show(values, path, display, marks))
+            broken = broken or not shows[-1].guid
         elif kind == "episode":
             episodes.append(_episode(values, path, display, marks))
+        elif SHOW_FILE.match(path.name) and any(d.severity == "error" for d in diagnostics):
+            broken = True
     production = Production(root, sorted(shows, key=lambda s: (s.name, s.display)))
-    _link(production, episodes, problems)
+    _link(production, episodes, problems, broken)
     problems.raise_if_errors()
     production.warnings = problems.warnings
     return production
@@ -236,9 +242,13 @@ def _episode(values: dict[str, Any], path: Path, display: str, marks: dict[str, 
     )
 
 
-def _link(production: Production, episodes: list[Episode], problems: Problems) -> None:
-    """Check what spans files: one show per folder, unique GUIDs and names, parents, assets."""
-    if not production.shows:
+def _link(production: Production, episodes: list[Episode], problems: Problems, broken: bool = False) -> None:
+    """Check what spans files: one show per folder, unique GUIDs and names, parents, assets.
+
+    When a show file is already reported as broken, its absence and its episodes' unknown parent
+    follow from that one error and are not reported again.
+    """
+    if not production.shows and not broken:
         problems.add("show.yaml", message=f"not found in {production.root} (a production needs one "
                      "resource of kind: show)")
     seen_guid: dict[str, Any] = {}
@@ -272,7 +282,7 @@ def _link(production: Production, episodes: list[Episode], problems: Problems) -
     for episode in episodes:
         parent = shows.get(episode.parent)
         if parent is None:
-            if episode.parent:
+            if episode.parent and production.shows and not broken:  # else the show's own error says it
                 known = ", ".join(sorted(shows)) or "none"
                 _dup(problems, episode, "metadata.parent",
                      f"{episode.parent!r} names no show (shows: {known})")

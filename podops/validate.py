@@ -111,26 +111,31 @@ class Validator:
             self.error(where, path, str(exc))
             return None
 
-    def require(self, spec: Field, data: Mapping, path: str) -> None:
-        """Report required fields missing from a mapping, at the mapping's own position."""
+    def require(self, spec: Field, data: Mapping, path: str, suggested: frozenset[str] = frozenset()) -> None:
+        """Report required fields missing from a mapping, at the mapping's own position.
+
+        A field already suggested for a misspelt key is not reported again: one typo, one error.
+        """
         for key, sub in spec.fields.items():
-            if sub.required and key not in data:
+            if sub.required and key not in data and key not in suggested:
                 self.error((data.line, data.column), _join(path, key), "is required")
 
     def _struct(self, spec: Field, value: Any, path: str, where: Mark) -> dict[str, Any] | None:
         if not isinstance(value, Mapping):
             raise ValueError(f"expected a mapping, got {_describe(value)}")
         out: dict[str, Any] = {}
+        suggested: set[str] = set()
         for key, item in value.items():
             sub_where = value.mark(key)
             sub = spec.fields.get(str(key))
             if sub is None:
                 hint = difflib.get_close_matches(str(key), list(spec.fields), n=1, cutoff=0.6)
                 extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+                suggested.update(hint)
                 self.error(sub_where, _join(path, str(key)), f"unknown field{extra}")
                 continue
             out[str(key)] = self.check(sub, item, _join(path, str(key)), sub_where)
-        self.require(spec, value, path)
+        self.require(spec, value, path, frozenset(suggested))
         return out
 
     def _list(self, spec: Field, value: Any, path: str, where: Mark) -> list[Any] | None:

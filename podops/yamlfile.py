@@ -164,10 +164,57 @@ def decode(raw: bytes, display: str) -> str:
         ) from None
 
 
+_OPEN = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken,
+         yaml.FlowSequenceStartToken)
+_CLOSE = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+_INDICATORS = re.compile(r"^( *)((?:[-?:] +)*)", re.MULTILINE)
+
+
+def _depth_bound(text: str) -> int:
+    """A cheap upper bound of the nesting depth, so only suspicious files are scanned token by token.
+
+    Block collections start at a line's indentation or after leading ``- ``/``? ``/``: ``
+    indicators; along any path a column repeats at most twice (an indentless sequence under a
+    mapping), and every flow collection needs its own bracket.
+    """
+    columns = {len(m.group(1)) + len(m.group(2)) for m in _INDICATORS.finditer(text)}
+    columns |= {len(m.group(1)) for m in _INDICATORS.finditer(text)}
+    return 2 * len(columns) + text.count("[") + text.count("{")
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting from the token stream, before the parser (and its own limits) sees it.
+
+    PyYAML releases differ in whether and where they stop deep nesting (libyaml runs ahead and
+    stops at its own limit), and in their words; this check uses the pure-Python scanner, fires at
+    the token that goes too deep, and so never depends on them.
+    """
+    if _depth_bound(text) <= MAX_DEPTH:
+        return
+    scanner = yaml.SafeLoader(text)
+    depth = 0
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            if isinstance(token, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"nesting too deep (more than {MAX_DEPTH} levels)", token.start_mark
+                    )
+            elif isinstance(token, _CLOSE):
+                depth -= 1
+    finally:
+        scanner.dispose()
+
+
 def parse(text: str, display: str) -> Any:
     """Parse one YAML document, turning every parser failure into a positioned error."""
     loader = _Loader(text)
     try:
+        _check_depth(text)
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

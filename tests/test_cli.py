@@ -119,3 +119,33 @@ def test_a_podops_production_without_base_url_publishes_under_its_link(productio
     assert expected in result.stderr
     feed = (tmp_path / "out" / "test-show" / "feed.xml").read_text()
     assert 'url="https://podops.dev/minimalpodcast/test-show/media/assets/ep.mp3"' in feed
+
+
+def test_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    for command in ("validate", "build", "serve"):
+        result = invoke(command, tmp_path / "nope")
+        assert result.exit_code == 2, (command, result.output)
+        assert "does not exist" in result.stderr
+
+
+def test_problems_of_no_file_say_podops_not_a_dot(production, tmp_path: Path) -> None:
+    result = invoke("build", production(), "-o", tmp_path / "o", env={"SOURCE_DATE_EPOCH": "soon"})
+    assert result.exit_code == 1
+    assert result.stderr.startswith("podops: invalid SOURCE_DATE_EPOCH")
+
+
+def test_build_inside_a_production_says_exactly_what_to_pass(production, monkeypatch) -> None:
+    prod = production()
+    monkeypatch.chdir(prod)
+    result = invoke("build")
+    assert result.exit_code == 2
+    assert "the default output folder public would be inside the production ." in result.stderr
+    assert "pass an output folder outside it, e.g. -o ../prod-public" in result.stderr
+    assert not (prod / "public").exists()
+    assert invoke("build", "-o", "../prod-public").exit_code == 0
+    assert (prod.parent / "prod-public" / "test-show" / "feed.xml").is_file()
+
+
+def test_the_lock_file_is_removed_after_a_build(production, tmp_path: Path) -> None:
+    assert invoke("build", production(), "-o", tmp_path / "public").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prod", "public"]

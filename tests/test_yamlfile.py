@@ -66,3 +66,17 @@ def test_bom_is_fine_and_utf16_gets_a_hint(tmp_path: Path) -> None:
 def test_dump_round_trips() -> None:
     data = {"title": "Ü & <b>", "n": 1, "items": [{"a": True}]}
     assert parse(dump(data), "x") == data
+
+
+@pytest.mark.parametrize("text, where", [
+    ("x: " + "[" * 5000 + "]" * 5000 + "\n", "f.yaml:1:23: "),
+    ("".join(" " * i + f"k{i}:\n" for i in range(30)) + " " * 30 + "v: 1\n", "f.yaml:21:21: "),
+    ("- " * 40 + "x\n", "f.yaml:1:41: "),
+])
+def test_deep_nesting_is_refused_at_its_token_whatever_the_parser_would_say(text: str, where: str) -> None:
+    assert error_of(text) == f"{where}nesting too deep (more than 20 levels)"
+
+
+def test_ordinary_nesting_is_read() -> None:
+    data = parse("a:\n  b:\n    - c: [1, {d: 2}]\n", "f.yaml")
+    assert data["a"]["b"][0]["c"][1]["d"] == 2
