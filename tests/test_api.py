@@ -24,7 +24,8 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing.jsonschema import DRAFT202012
 
 from podops import api
-from podops.build import Report, build, check, release
+from podops.build import build, check
+from podops.release import select
 from podops.schema import API_RESOURCES
 
 SCHEMA = json.loads((Path(__file__).parent / "data/schemas/jsonapi-1.0.schema.json").read_text())
@@ -279,7 +280,7 @@ def test_resource_functions_give_the_resources_the_documents_hold(network: Path,
     production, _ = check(write_network(tmp_path / "again"))
     now = datetime(2025, 1, 1, tzinfo=timezone.utc)
     for show in production.shows:
-        item = release(show, now, False, SITE, Report())
+        item = select(show, now, False, SITE)
         for episode in item.episodes:
             doc = json.loads((network / f"api/v1/episodes/{episode.guid}.json").read_text())
             assert api.episode_resource(item, episode) == doc["data"]
