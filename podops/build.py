@@ -125,7 +125,7 @@ def _plan_asset(plan: output.Plan, show: Show, asset: Asset | None) -> None:
 def plan_site(releases: list[Release], templates: Path | None, source_date: datetime | None,
               cache: PageCache | None = None) -> output.Plan:
     """Render every file of the site in memory."""
-    from podops import api, feed, site
+    from podops import api, feed, search, site
 
     plan = output.Plan()
     for item in releases:
@@ -139,6 +139,7 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
                 _plan_asset(plan, show, asset)
     site.render_site(releases, plan, templates, cache)
     api.render_api(releases, plan, cache)
+    search.plan_index(releases, plan, cache)
     return plan
 
 

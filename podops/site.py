@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from podops import markup, urls
+from podops import markup, search, urls
 from podops.model import Asset, Episode, Release, Show
 from podops.output import Plan
 from podops.pagecache import PageCache
@@ -137,11 +137,16 @@ class SiteRenderer:
         self.cache = cache or PageCache(None, None, "", enabled=False)
         self.base_url = releases[0].base_url if releases else "/"
         self.sitemap: list[SitemapEntry] = []
+        self.indexed = {r.show.name for r in search.public(releases) if r.episodes}  # shows in the search index
         theme.env.globals.update(episode_path=episode_path, show_path=show_path,
                                  label=episode_label, http_url=http_url, asset_link=asset_link,
-                                 player_chapters=player_chapters,
-                                 show_count=len(releases))
+                                 player_chapters=player_chapters, searchable=self.searchable,
+                                 show_count=len(releases), site_searchable=bool(self.indexed))
         theme.env.filters.update(http_url=http_url)
+
+    def searchable(self, show: Show) -> bool:
+        """Template helper: whether a show's episodes are in the search index (never a private show)."""
+        return show.name in self.indexed
 
     def describe(self, *items: object) -> str:
         """The page-key material for model objects, each repr taken once per build."""

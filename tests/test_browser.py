@@ -260,6 +260,30 @@ def test_the_player_can_be_used_by_keyboard_alone(site: tuple[str, Path], deskto
     browser.wait_until(desktop, "return document.getElementById('player').currentTime >= 1")
 
 
+@pytest.mark.parametrize("page", ["", f"{browser.SHOW}/"])
+def test_a_word_only_a_transcript_holds_finds_its_episode(site: tuple[str, Path], desktop: Any, page: str) -> None:
+    base_url, folder = site
+    episode = (folder / EPISODE / "index.html").read_text()
+    notes = episode.split('id="transcript-title"')[0]
+    assert "listening" in episode and "listening" not in notes  # only the transcript says it
+    desktop.get(base_url + page)
+    box = desktop.find_element("css selector", ".search input")
+    assert box.is_displayed()
+    box.send_keys("listening")
+    browser.wait_until(desktop, "return document.querySelectorAll('.search__result a').length > 0")
+    links = desktop.find_elements("css selector", ".search__result a")
+    assert [link.get_attribute("href") for link in links] == [base_url + EPISODE]
+    assert links[0].text == "Why a build beats a server"
+    assert "listening" in desktop.find_element("css selector", ".search__excerpt mark").text
+    assert desktop.find_element("css selector", ".search__status").text == "1 episode found for “listening”"
+    links[0].click()
+    browser.wait_until(desktop, f"return location.pathname === '/{EPISODE}'")
+    desktop.get(base_url + page)
+    desktop.find_element("css selector", ".search input").send_keys("zebrafish")
+    browser.wait_until(desktop, "return document.querySelector('.search__status').textContent !== ''")
+    assert desktop.find_element("css selector", ".search__status").text == "No episode mentions “zebrafish”."
+
+
 def test_the_embedded_player_plays(site: tuple[str, Path], desktop: Any) -> None:
     base_url, _ = site
     desktop.get(base_url + EPISODE + "embed.html")

@@ -1,0 +1,119 @@
+"""The search index: Pagefind over every public episode's title, notes and transcript, reproducibly.
+
+Finding a word in a browser is in ``test_browser.py``; here is what goes into the index, what
+never does, and that its bytes are the same for the same input however the build was reached.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import tree_hash
+
+from podops import search
+from podops.build import Report, build, check, release
+from podops.model import Release
+from podops.output import Plan
+
+EPISODE_ONE = "episodes/episode-1f2e3d4c5b6a.yaml"
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def releases_of(root: Path) -> list[Release]:
+    """What a build would publish from ``root`` now."""
+    production, _ = check(root)
+    return [release(show, NOW, False, show.base_url or "https://example.com/", Report()) for show in production.shows]
+
+
+def index_of(site: Path) -> dict[str, str]:
+    """The search index files of a built site, by hash."""
+    return {path: digest for path, digest in tree_hash(site).items() if path.startswith("pagefind/")}
+
+
+def test_every_public_episode_is_indexed_inside_the_build(example: Path, tmp_path: Path) -> None:
+    site = tmp_path / "public"
+    build(example, site)
+    entry = json.loads((site / "pagefind/pagefind-entry.json").read_text())
+    assert entry["version"] == search.VERSION.split()[1]
+    assert [lang["page_count"] for lang in entry["languages"].values()] == [3]  # the 3 published episodes
+    assert (site / "pagefind/pagefind.js").is_file() and (site / "pagefind/pagefind-worker.js").is_file()
+    assert not list((site / "pagefind").glob("*ui*"))  # Pagefind's own interfaces are left out
+    assert 'data-search="pagefind/pagefind.js"' in (site / "index.html").read_text()
+    assert 'data-search="../pagefind/pagefind.js"' in (site / "the-static-signal/index.html").read_text()
+
+
+def test_an_episode_is_indexed_by_title_show_notes_and_transcript(example: Path) -> None:
+    docs = dict(search.documents(releases_of(example)))
+    assert sorted(docs) == ["the-static-signal/feeds-every-app-accepts/index.html",
+                            "the-static-signal/welcome-trailer/index.html",
+                            "the-static-signal/why-a-build-beats-a-server/index.html"]
+    text = docs["the-static-signal/why-a-build-beats-a-server/index.html"]
+    assert "<h1>Why a build beats a server</h1>" in text
+    assert '<p data-pagefind-meta="show" data-pagefind-filter="show">The Static Signal</p>' in text
+    assert "<h2>In this episode</h2>" in text  # the notes
+    assert "Thanks for listening." in text  # the transcript, once though two files carry it
+    assert text.count("Thanks for listening.") == 1
+    assert '<html lang="en-us">' in text
+
+
+def test_hostile_text_stays_text_in_a_search_document(example: Path) -> None:
+    episode = example / EPISODE_ONE
+    episode.write_text(episode.read_text().replace("title: Why a build beats a server",
+                                                   'title: "<img src=x onerror=alert(1)>"'))
+    docs = dict(search.documents(releases_of(example)))
+    text = docs["the-static-signal/why-a-build-beats-a-server/index.html"]
+    assert "<h1>&lt;img src=x onerror=alert(1)&gt;</h1>" in text and "<img" not in text
+
+
+def test_a_private_show_never_reaches_the_index(example: Path) -> None:
+    releases = releases_of(example)
+    releases[0].show.private = True  # type: ignore[attr-defined]
+    assert list(search.documents(releases)) == []
+    plan = Plan()
+    search.plan_index(releases, plan)
+    assert plan.files == {} and plan.kept == set()
+
+
+def test_a_site_with_nothing_to_search_has_no_index_and_no_search_box(production, tmp_path: Path) -> None:
+    root = production({"episodes/episode-6d1048a48504.yaml": None})
+    site = tmp_path / "out"
+    build(root, site)
+    assert not (site / "pagefind").exists()
+    assert 'class="search"' not in (site / "test-show/index.html").read_text()
+
+
+def test_the_index_is_byte_identical_across_builds_and_after_an_incremental_one(example: Path,
+                                                                               tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    build(example, first)
+    shutil.rmtree(example / ".podops")
+    build(example, second)
+    assert index_of(first) and index_of(first) == index_of(second)
+
+    episode = example / EPISODE_ONE
+    episode.write_text(episode.read_text().replace("Why a build beats a server", "Why builds beat servers"))
+    build(example, first)  # incremental: pages and the index of the previous build are at hand
+    shutil.rmtree(example / ".podops")
+    clean = tmp_path / "clean"
+    build(example, clean)
+    assert index_of(first) == index_of(clean) != index_of(second)
+
+
+def test_an_unchanged_production_keeps_its_index_without_running_pagefind(example: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "public"
+    build(example, site)
+    before = index_of(site)
+    (example / "README.md").write_text("a change outside every resource\n")
+
+    def refuse(*args: object) -> dict[str, bytes]:
+        raise AssertionError("Pagefind ran although no episode changed")
+
+    monkeypatch.setattr(search, "run_pagefind", refuse)
+    report = build(example, site)
+    assert not report.skipped and report.files["written"] == 0
+    assert index_of(site) == before
