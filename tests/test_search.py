@@ -15,9 +15,10 @@ import pytest
 from conftest import tree_hash
 
 from podops import search
-from podops.build import Report, build, check, release
+from podops.build import build, check
 from podops.model import Release
 from podops.output import Plan
+from podops.release import plan_releases
 
 EPISODE_ONE = "episodes/episode-1f2e3d4c5b6a.yaml"
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -26,7 +27,7 @@ NOW = datetime(2025, 1, 1, tzinfo=UTC)
 def releases_of(root: Path) -> list[Release]:
     """What a build would publish from ``root`` now."""
     production, _ = check(root)
-    return [release(show, NOW, False, show.base_url or "https://example.com/", Report()) for show in production.shows]
+    return plan_releases(production, NOW)[0]
 
 
 def index_of(site: Path) -> dict[str, str]:
