@@ -778,6 +778,7 @@ def api_cost(site: Site, runs: int) -> dict[str, Any]:
 
     real = podops.api.render_api
     walls: dict[str, list[float]] = {"with": [], "without": []}
+    files: list[Path] = []
     try:
         for round_ in range(max(1, runs)):
             for label in ("without", "with") if round_ % 2 == 0 else ("with", "without"):
@@ -786,9 +787,10 @@ def api_cost(site: Site, runs: int) -> dict[str, Any]:
                 started = time.perf_counter()
                 podops.build.build(site.production, site.out)
                 walls[label].append(time.perf_counter() - started)
+                if label == "with":
+                    files = [p for p in (site.out / "api").rglob("*") if p.is_file()]
     finally:
         podops.api.render_api = real
-    files = [p for p in (site.out / "api").rglob("*") if p.is_file()]
     result = {"with": walls["with"], "without": walls["without"],
               "ratio": statistics.median(walls["with"]) / statistics.median(walls["without"]),
               "api_files": len(files), "api_bytes": sum(p.stat().st_size for p in files)}

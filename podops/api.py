@@ -59,9 +59,17 @@ def mmss(seconds: int | None) -> str | None:
     return None if seconds is None else f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
+_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
 def dump(document: dict[str, Any]) -> bytes:
-    """One document as bytes: sorted keys, no spaces, so two builds give the same bytes."""
-    return (json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    """One document as bytes: sorted keys, no spaces, so two builds give the same bytes.
+
+    ``<``, ``>`` and ``&`` are written as JSON escapes (as Go's encoding/json does), so no document
+    holds markup as bytes even where a client pastes it into HTML; parsers read the same strings.
+    """
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return (text.translate(_UNSAFE) + "\n").encode()
 
 
 def _link(site_url: str, path: str) -> str:
@@ -179,6 +187,7 @@ class ApiRenderer:
         self.site_url = releases[0].base_url if releases else "/"
         self.shows = {r.show.guid: r for r in releases}
         self._shows: dict[str, Resource] = {}
+        self._episodes: dict[int, Resource] = {}
 
     def show(self, release: Release) -> Resource:
         """A show's resource object, made once per build."""
@@ -186,6 +195,13 @@ class ApiRenderer:
         if guid not in self._shows:
             self._shows[guid] = show_resource(release, self.site_url)
         return self._shows[guid]
+
+    def episode(self, release: Release, episode: Episode) -> Resource:
+        """An episode's resource object, made once per build (its document and two pages list it)."""
+        resource = self._episodes.get(id(episode))
+        if resource is None:
+            resource = self._episodes[id(episode)] = episode_resource(release, episode, self.site_url)
+        return resource
 
     def write(self, path: str, material: list[object], make: Callable[[], dict[str, Any]]) -> None:
         """Plan one document, or keep the previous output's when its inputs are unchanged."""
@@ -225,7 +241,7 @@ class ApiRenderer:
 
     def episodes_page(self, pairs: Sequence[tuple[Release, Episode]]) -> tuple[list[Resource], list[Resource]]:
         """Episode resources of one page, and the shows they belong to (a compound document)."""
-        data = [episode_resource(r, e, self.site_url) for r, e in pairs]
+        data = [self.episode(r, e) for r, e in pairs]
         shows: dict[str, Release] = {}
         for release, _ in pairs:
             shows.setdefault(release.show.guid, release)
@@ -279,7 +295,7 @@ class ApiRenderer:
 
     def episode_document(self, release: Release, episode: Episode) -> dict[str, Any]:
         """One episode, with its show included (a compound document, as Transistor's include=show)."""
-        resource = episode_resource(release, episode, self.site_url)
+        resource = self.episode(release, episode)
         return {"data": resource, "included": [self.show(release)], "links": {"self": resource["links"]["self"]}}
 
 
@@ -300,5 +316,11 @@ def headers() -> str:
 
 def render_api(releases: list[Release], plan: Plan, cache: PageCache | None = None,
                extra: Mapping[str, Sequence[Resource]] | None = None) -> None:
-    """Render the read API of these releases into the plan; ``extra`` fills further collections."""
+    """Render the read API of these releases into the plan; ``extra`` fills further collections.
+
+    Pass only what is public (a private show's release stays out). A new collection is named in
+    :data:`podops.schema.API_COLLECTIONS` (and its type in ``API_RESOURCES``); its resource
+    objects, newest first, come in ``extra[name]``: the catalog links it, it is paginated like
+    the episodes, each resource gets ``api/v1/<name>/<id>.json``, and openapi.json describes it.
+    """
     ApiRenderer(releases, plan, cache).render(extra or {})

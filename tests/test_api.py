@@ -252,6 +252,8 @@ def test_an_episode_document_includes_its_show_and_sanitised_html(network: Path)
     assert doc["included"][0]["id"] == episode["relationships"]["show"]["data"]["id"] == "aaaa00000001"
     text = json.dumps(doc)
     assert "onerror" not in text and "<script" not in text
+    raw = (network / "api/v1/episodes/a00000000002.json").read_bytes()
+    assert b"<" not in raw and b">" not in raw, "markup travels as JSON escapes, never as bytes"
     assert "<em>Markdown</em>" in episode["attributes"]["description"]
     assert episode["attributes"]["summary"] == "Notes with and Markdown."
     assert episode["attributes"]["published_at"] == "2024-03-01T10:00:00Z"
