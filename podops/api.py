@@ -167,7 +167,7 @@ def catalog_resource(releases: Sequence[Release], counts: Mapping[str, int], sit
 
 
 def newest_first(releases: Iterable[Release]) -> list[tuple[Release, Episode]]:
-    """Every published episode of the network, newest first by date (GUID breaks ties)."""
+    """Every published episode of these releases, newest first by date (GUID breaks ties)."""
     pairs = [(r, e) for r in releases for e in r.episodes]
     pairs.sort(key=lambda p: (p[1].date.timestamp() if p[1].date else 0, p[1].guid), reverse=True)
     return pairs
@@ -185,7 +185,6 @@ class ApiRenderer:
         self.releases, self.plan = releases, plan
         self.cache = cache or PageCache(None, None, "", enabled=False)
         self.site_url = releases[0].base_url if releases else "/"
-        self.shows = {r.show.guid: r for r in releases}
         self._shows: dict[str, Resource] = {}
         self._episodes: dict[int, Resource] = {}
 
@@ -271,9 +270,8 @@ class ApiRenderer:
             show = release.show
             count = len(release.episodes)
             self.write(resource_path("shows", show.guid), [release, count], partial(self.show_document, release))
-            pairs = [(release, e) for e in release.episodes]
-            pairs.sort(key=lambda p: (p[1].date.timestamp() if p[1].date else 0, p[1].guid), reverse=True)
-            self.paginate(show_episodes(show), pairs, show.api_page_size, self.episodes_material, self.episodes_page)
+            self.paginate(show_episodes(show), newest_first([release]), show.api_page_size,
+                          self.episodes_material, self.episodes_page)
             for episode in release.episodes:
                 self.write(resource_path("episodes", episode.guid), [release, count, episode],
                            partial(self.episode_document, release, episode))
