@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from podops import __version__
-from podops.errors import Diagnostic, PodopsError, to_json
+from podops.errors import Diagnostic, PodopsError, UsageError, to_json
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -39,6 +39,9 @@ def _run(action: Callable[[], Any], fmt: str = "text", root: Path | None = None)
     """Run a core call; turn PodopsError into diagnostics and exit 1, never a traceback."""
     try:
         return action()
+    except UsageError as exc:
+        _emit(exc.diagnostics, fmt, root)
+        sys.exit(2)
     except PodopsError as exc:
         _emit(exc.diagnostics, fmt, root)
         sys.exit(1)
@@ -193,27 +196,39 @@ def new() -> None:
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", required=True, help="URL segment: 8–44 of a-z 0-9 - _.")
 @click.option("--title", required=True, help="Show title.")
-@click.option("--email", default="owner@example.com", show_default=True, help="Owner e-mail.")
-def new_show(directory: Path, name: str, title: str, email: str) -> None:
+@click.option("--base-url", required=True,
+              help="Where the site will be published, e.g. https://you.github.io/your-show/ (podcast:guid is "
+                   "derived from it once and pinned).")
+@click.option("--email", help="Owner e-mail (apps and directories write to it).")
+@click.option("--image", default="cover.png", show_default=True, help="Artwork path, relative to the production.")
+@click.option("--copy", is_flag=True, help="Copy an --image from outside the production into it.")
+def new_show(directory: Path, name: str, title: str, base_url: str, email: str | None, image: str,
+             copy: bool) -> None:
     """Write show-<guid>.yaml."""
-    directory.mkdir(parents=True, exist_ok=True)
     from podops import scaffold
 
-    path = _run(lambda: scaffold.new_show(directory, name, title, email))
-    click.echo(str(path))
+    _base_url_option(base_url)
+    _written(_run(lambda: scaffold.new_show(directory, name, title, base_url, email, image, copy)), directory)
 
 
 @new.command("episode")
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", default=".", type=PRODUCTION)
 @click.option("--name", required=True, help="URL segment: 8–44 of a-z 0-9 - _.")
 @click.option("--title", required=True, help="Episode title.")
-@click.option("--audio", help="Path of the MP3, relative to the production.")
-def new_episode(directory: Path, name: str, title: str, audio: str | None) -> None:
+@click.option("--audio", help="Path of the MP3, relative to the production (default audio/NAME.mp3).")
+@click.option("--copy", is_flag=True, help="Copy an --audio file from outside the production into audio/.")
+def new_episode(directory: Path, name: str, title: str, audio: str | None, copy: bool) -> None:
     """Write episodes/episode-<guid>.yaml (a draft) for the production's show."""
     from podops import scaffold
 
-    path = _run(lambda: scaffold.new_episode(directory, name, title, audio))
-    click.echo(str(path))
+    _written(_run(lambda: scaffold.new_episode(directory, name, title, audio, copy)), directory)
+
+
+def _written(written: Any, directory: Path) -> None:
+    """The new file on stdout; what is still missing and the next step on stderr."""
+    click.echo(str(written.path))
+    _emit(written.warnings, "text", directory)
+    click.echo(written.next_step, err=True)
 
 
 @main.command()

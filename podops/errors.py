@@ -58,6 +58,10 @@ class PodopsError(Exception):
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 
+class UsageError(PodopsError):
+    """A command was asked for something it refuses before doing anything (exit code 2)."""
+
+
 class ResourceError(PodopsError):
     """A YAML resource is unreadable or invalid."""
 

@@ -21,6 +21,7 @@ from podops.vocabulary import LANGUAGES
 from podops.yamlfile import Mapping, OctalLooking, Sequence
 
 Mark = tuple[int, int]
+NAME_RULE = "must be 8–44 characters of a-z, 0-9, '-' and '_', starting with a letter or digit"
 _NAME = re.compile(NAME_PATTERN)
 _GUID = re.compile(GUID_PATTERN)
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -169,10 +170,7 @@ class Validator:
     def _name(self, spec: Field, value: Any, path: str, where: Mark) -> str:
         text = self._text(spec, value, path, where)
         if not _NAME.match(text):
-            raise ValueError(
-                f"must be 8–44 characters of a-z, 0-9, '-' and '_', starting with a letter or digit "
-                f"(got {text!r})"
-            )
+            raise ValueError(f"{NAME_RULE} (got {text!r})")
         return text
 
     def _guid(self, spec: Field, value: Any, path: str, where: Mark) -> str:

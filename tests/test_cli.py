@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from conftest import EPISODE, IMAGES, MEDIA, SHOW, invoke
-
-from podops.scaffold import SCHEMA_FILE
+from conftest import EPISODE, SHOW, invoke
 
 EP = "episodes/episode-6d1048a48504.yaml"
 
@@ -61,32 +58,6 @@ def test_missing_base_url_is_explained(production, tmp_path: Path) -> None:
     result = invoke("build", prod, "-o", tmp_path / "out")
     assert result.exit_code == 1
     assert "show.yaml:1:1: site.baseUrl: is required to write absolute feed and enclosure URLs" in result.stderr
-
-
-def test_new_show_and_episode_make_a_production_that_validates(tmp_path: Path) -> None:
-    prod = tmp_path / "mycast"
-    show = invoke("new", "show", prod, "--name", "my-new-cast", "--title", "My New Cast", "--email", "me@example.org")
-    assert show.exit_code == 0, show.output
-    show_file = Path(show.stdout.strip())
-    assert show_file.name.startswith("show-") and len(show_file.stem) == len("show-") + 12
-    assert show_file.read_text().startswith(f"# yaml-language-server: $schema={SCHEMA_FILE}\n")
-    shutil.copyfile(IMAGES / "ok.png", prod / "cover.png")
-    episode = invoke("new", "episode", prod, "--name", "first-words", "--title", "First words",
-                     "--audio", "audio/first.mp3")
-    assert episode.exit_code == 0, episode.output
-    episode_file = Path(episode.stdout.strip())
-    assert episode_file.read_text().startswith(f"# yaml-language-server: $schema=../{SCHEMA_FILE}\n")
-    (prod / "audio").mkdir()
-    shutil.copyfile(MEDIA / "cbr.mp3", prod / "audio" / "first.mp3")
-    result = invoke("validate", prod)
-    assert result.exit_code == 0, result.output
-    assert json.loads((prod / SCHEMA_FILE).read_text())["$defs"]["show"]
-
-
-def test_new_episode_needs_a_show(tmp_path: Path) -> None:
-    result = invoke("new", "episode", tmp_path, "--name", "first-words", "--title", "x")
-    assert result.exit_code == 1
-    assert "no show found" in result.stderr
 
 
 def test_version_and_module_entry_point() -> None:
