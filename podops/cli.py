@@ -262,14 +262,17 @@ def serve(directory: Path, port: int, drafts: bool) -> None:
               type=click.Path(file_okay=False, path_type=Path), help="Folder to write the production into.")
 @click.option("--base-url", help="Set site.baseUrl: where the new site will be published.")
 @click.option("--offline", is_flag=True, help="Do not fetch podcast:chapters files over the network.")
-def import_(feed: str, out: Path, base_url: str | None, offline: bool) -> None:
+@click.option("--keep-new-feed-url", is_flag=True,
+              help="Carry the feed's itunes:new-feed-url even when it points away from the new feed.")
+def import_(feed: str, out: Path, base_url: str | None, offline: bool, keep_new_feed_url: bool) -> None:
     """Turn an RSS feed (a file or an http(s) URL) into show.yaml and one YAML per episode."""
     from podops.importer import import_feed
 
     _base_url_option(base_url)
-    imported = _run(lambda: import_feed(feed, out, base_url=base_url, offline=offline))
+    imported = _run(lambda: import_feed(feed, out, base_url=base_url, offline=offline,
+                                        keep_new_feed_url=keep_new_feed_url))
     _emit(imported.warnings, "text", None)
-    click.echo(f"imported {imported.episodes} episode(s) into {out}; next: podops validate {out}", err=True)
+    click.echo(f"imported {imported.episodes} episode(s) into {out}; {imported.next_step}", err=True)
 
 
 @new.command("ci")

@@ -21,8 +21,8 @@ from lxml import etree
 from podops import __version__
 from podops.errors import Diagnostic, PodopsError
 from podops.schema import MAX_TEXT
-from podops.validate import check_url, parse_date
-from podops.vocabulary import CATEGORIES, LANGUAGES
+from podops.validate import check_url, language_code, parse_date
+from podops.vocabulary import CATEGORIES
 
 MAX_FEED = 64 * 1024 * 1024
 MAX_CHAPTERS = 4 * 1024 * 1024
@@ -49,8 +49,6 @@ LEGACY_SUBCATEGORIES = {  # old subcategory → the (category, subcategory) it b
     "Outdoor": ("Sports", "Wilderness"), "History": ("History", None),
     "Non-Profit": ("Business", "Non-Profit"),
 }
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_LANGUAGE = re.compile(r"^([a-z]{2})(?:[-_]([a-z]{2}|[0-9]{3}))?\b")
 _FLAGS = {"yes": True, "true": True, "explicit": True, "no": False, "false": False, "clean": False}
 
 
@@ -114,6 +112,12 @@ def tag_of(element: Any) -> str:
     return f"{prefix}:{name.localname}" if prefix else f"{{{name.namespace}}}{name.localname}"
 
 
+def _written(element: Any) -> str:
+    """The element's name as the feed wrote it (``media:content``), for warnings."""
+    name = etree.QName(element)
+    return f"{element.prefix}:{name.localname}" if element.prefix else tag_of(element)
+
+
 def children(parent: Any, tag: str) -> list[Any]:
     """Child elements named ``prefix:name`` (or a plain RSS name), in document order."""
     return [child for child in parent if isinstance(child.tag, str) and tag_of(child) == tag]
@@ -145,6 +149,28 @@ class FeedReader:
         """Record something the import dropped or changed, at its line in the feed."""
         line = getattr(element, "sourceline", 0) or 0
         self.warnings.append(Diagnostic(self.display, line, 0, tag, message, "warning"))
+
+    def leftovers(self, parent: Any, read: frozenset[str], kept: dict[str, str | None]) -> None:
+        """Warn, at its line, about every child element the import did not carry into the production.
+
+        ``read`` are the tags the import reads; ``kept`` maps alternative tags (itunes:title beside
+        title) to the value kept, so an alternative saying the same is not reported.
+        """
+        counts: dict[str, int] = {}
+        for child in parent:
+            if not isinstance(child.tag, str):
+                continue
+            tag = tag_of(child)
+            counts[tag] = counts.get(tag, 0) + 1
+            shown = _written(child)
+            if tag in kept:
+                text = " ".join("".join(child.itertext()).split())
+                if text and text != " ".join((kept[tag] or "").split()):
+                    self.warn(child, shown, "differs from the value kept: not imported")
+            elif tag in ("enclosure", "podcast:chapters") and counts[tag] > 1:
+                self.warn(child, shown, f"only the first <{shown}> is imported: dropped")
+            elif tag not in read:
+                self.warn(child, shown, "podops has no field for it: dropped")
 
     def url(self, element: Any, tag: str, value: str | None) -> str | None:
         """An http(s) URL kept as written, or None (with a warning) when it is not one."""
@@ -202,14 +228,20 @@ class FeedReader:
         return parsed.replace(tzinfo=UTC)
 
     def language(self, element: Any, value: str | None) -> str | None:
-        """ISO 639 language (``en-US`` → ``en-us``); odd region codes are dropped, the language kept."""
+        """The validator's language rule (``en-US`` → ``en-us``); an odd region is dropped, the language kept."""
         if not value:
             return None
-        match = _LANGUAGE.match(value.strip().lower())
-        if not match or match.group(1) not in LANGUAGES:
+        try:
+            return language_code(value)
+        except ValueError:
+            pass
+        try:
+            kept = language_code(re.split(r"[-_]", value.strip(), maxsplit=1)[0])
+        except ValueError:
             self.warn(element, "language", f"{value!r} is not an ISO 639 code: ignored")
             return None
-        return "-".join(part for part in match.groups() if part)
+        self.warn(element, "language", f"{value!r}: region not understood, kept {kept!r}")
+        return kept
 
     def categories(self, channel: Any) -> list[dict[str, Any]]:
         """Apple categories as they are today; renamed ones mapped, obsolete ones dropped."""

@@ -22,11 +22,11 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from podops.errors import Diagnostic, PodopsError
-from podops.feedreader import EMAIL, MAX_CHAPTERS, MAX_FEED, FeedReader, children, fetch, first, parse_feed, text_of
+from podops.feedreader import MAX_CHAPTERS, MAX_FEED, FeedReader, children, fetch, first, parse_feed, text_of
 from podops.scaffold import SCHEMA_FILE, schema_reference, write_schema
 from podops.schema import MAX_TITLE
 from podops.urls import podcast_guid
-from podops.validate import check_url, parse_date, parse_duration
+from podops.validate import check_email, check_url, parse_date, parse_duration
 from podops.vocabulary import MEDIUMS
 from podops.yamlfile import create, document
 
@@ -40,6 +40,23 @@ class Imported:
     files: list[Path] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     episodes: int = 0
+    next_step: str = ""
+
+
+# What the import reads (or podops writes afresh: generator, lastBuildDate, docs, atom:link);
+# any other element is reported as dropped, at its line.
+CHANNEL_READ = frozenset({
+    "title", "link", "description", "language", "copyright", "pubDate", "lastBuildDate", "generator", "docs",
+    "image", "category", "item", "atom:link", "itunes:author", "itunes:owner", "itunes:image", "itunes:category",
+    "itunes:explicit", "itunes:type", "itunes:block", "itunes:complete", "itunes:keywords", "itunes:new-feed-url",
+    "podcast:guid", "podcast:locked", "podcast:medium", "podcast:license", "podcast:funding", "podcast:person",
+})
+ITEM_READ = frozenset({
+    "title", "link", "description", "guid", "pubDate", "enclosure", "content:encoded", "itunes:image",
+    "itunes:duration", "itunes:episodeType", "itunes:season", "itunes:episode", "itunes:explicit", "itunes:block",
+    "podcast:season", "podcast:episode", "podcast:chapters", "podcast:transcript", "podcast:person",
+    "podcast:funding",
+})
 
 
 def hex_guid(seed: str) -> str:
@@ -78,9 +95,26 @@ def rfc1123(moment: datetime) -> str:
 class FeedImporter(FeedReader):
     """Reads one channel into show and episode resources, collecting warnings at feed lines."""
 
-    def __init__(self, display: str, origin: str, offline: bool = False, timeout: float = 30.0) -> None:
+    def __init__(self, display: str, origin: str, offline: bool = False, timeout: float = 30.0,
+                 keep_new_feed_url: bool = False) -> None:
         super().__init__(display)
         self.origin, self.offline, self.timeout = origin, offline, timeout
+        self.keep_new_feed_url = keep_new_feed_url
+
+    def new_feed_url(self, channel: Any, name: str, base_url: str | None) -> dict[str, str] | None:
+        """itunes:new-feed-url, only when it names the new feed: apps move every subscriber to it."""
+        element = first(channel, "itunes:new-feed-url")
+        url = self.url(channel, "itunes:new-feed-url", text_of(channel, "itunes:new-feed-url"))
+        if url is None:
+            return None
+        base = base_url if not base_url or base_url.endswith("/") else base_url + "/"
+        ours = f"{base}{name}/feed.xml" if base else None
+        if url.rstrip("/") == (ours or "").rstrip("/") or self.keep_new_feed_url:
+            return _external(url)
+        self.warn(element, "itunes:new-feed-url", f"{url} points away from the new feed "
+                  f"({ours or 'set --base-url'}): not carried, or apps would move every subscriber there "
+                  "(--keep-new-feed-url keeps it)")
+        return None
 
     def show(self, channel: Any, base_url: str | None) -> dict[str, Any]:
         """The show resource from the channel."""
@@ -106,8 +140,8 @@ class FeedImporter(FeedReader):
         owner = first(channel, "itunes:owner")
         email = text_of(owner, "itunes:email") if owner is not None else None
         owner_name = text_of(owner, "itunes:name") if owner is not None else None
-        if email and not EMAIL.match(email):
-            self.warn(owner, "itunes:owner", f"{email!r} is not an e-mail address: dropped")
+        if email and check_email(email):
+            self.warn(first(owner, "itunes:email"), "itunes:email", f"{check_email(email)}: dropped")
             email = None
         license_ = first(channel, "podcast:license")
         image = self.image(channel)
@@ -133,8 +167,7 @@ class FeedImporter(FeedReader):
                 if license_ is not None and "".join(license_.itertext()).strip() else None,
             },
             "image": image,
-            "newFeedLink": _external(self.url(channel, "itunes:new-feed-url",
-                                              text_of(channel, "itunes:new-feed-url"))),
+            "newFeedLink": self.new_feed_url(channel, unique_name(title, set(), "podcast", guid), base_url),
             "feedLink": _external(feed_url),
             "podcastGuid": guid_text or (podcast_guid(feed_url) if feed_url else None),
             "site": {"baseUrl": base_url} if base_url else None,
@@ -263,12 +296,17 @@ def _prune(data: Any) -> Any:
 
 
 def import_feed(source: str, out: Path, base_url: str | None = None, offline: bool = False,
-                timeout: float = 30.0) -> Imported:
+                timeout: float = 30.0, keep_new_feed_url: bool = False) -> Imported:
     """Import the feed at ``source`` (a file or an http(s) URL) as a new production in ``out``."""
     display = source if re.match(r"^https?://", source, re.IGNORECASE) else Path(source).name
     channel = parse_feed(fetch(source, MAX_FEED, timeout), display)
-    reader = FeedImporter(display, source, offline, timeout)
+    reader = FeedImporter(display, source, offline, timeout, keep_new_feed_url)
     show = reader.show(channel, base_url)
+    reader.leftovers(channel, CHANNEL_READ, {
+        "itunes:title": show["description"]["title"], "itunes:summary": show["description"]["summary"],
+        "googleplay:description": show["description"]["summary"],
+        "googleplay:author": show["description"].get("author"),
+        "itunes:subtitle": show["description"]["summary"]})
     items = children(channel, "item")
     fallback = reader.date(channel) or (parse_date_or_none(text_of(channel, "lastBuildDate")))
     names: set[str] = set()
@@ -278,6 +316,10 @@ def import_feed(source: str, out: Path, base_url: str | None = None, offline: bo
         episode = reader.episode(item, show["metadata"]["guid"], names, fallback)
         if episode is None:
             continue
+        notes = episode["description"]
+        reader.leftovers(item, ITEM_READ, {
+            "itunes:title": notes["title"], "itunes:summary": notes["summary"],
+            "itunes:subtitle": notes["summary"], "googleplay:description": notes["summary"]})
         guid, url = episode["metadata"]["guid"], episode["enclosure"]["uri"]
         if guid in episodes or url in enclosures:
             what = "guid" if guid in episodes else "enclosure URL"
@@ -297,7 +339,9 @@ def import_feed(source: str, out: Path, base_url: str | None = None, offline: bo
     files = {out / "show.yaml": show,
              **{out / "episodes" / f"episode-{guid}.yaml": e for guid, e in episodes.items()}}
     _write(out, files)
-    return Imported(list(files), reader.warnings, len(episodes))
+    where = "" if base_url or show["description"].get("link") else (
+        " --base-url URL (the feed names no site: set site.baseUrl, or pass where the new site will live)")
+    return Imported(list(files), sorted(reader.warnings), len(episodes), f"next: podops validate {out}{where}")
 
 
 def parse_date_or_none(value: str | None) -> datetime | None:

@@ -86,6 +86,20 @@ def check_url(value: str) -> str | None:
     return None
 
 
+def check_email(value: str) -> str | None:
+    """Return why ``value`` is not an e-mail address, or None when it is (the import uses this too)."""
+    return None if _EMAIL.match(value.strip()) else f"not an e-mail address: {value.strip()!r}"
+
+
+def language_code(value: str) -> str:
+    """An ISO 639 language (``en``, ``en_US``, ``en-us``) as feeds write it (``en-us``); else ValueError."""
+    text = value.strip()
+    match = _LANGUAGE.match(text)
+    if not match or match.group(1).lower() not in LANGUAGES:
+        raise ValueError(f"not an ISO 639 language code like 'en' or 'en_US' (got {text!r})")
+    return text.replace("_", "-").lower()
+
+
 class Validator:
     """Walks one resource against its declaration and records every problem in ``problems``."""
 
@@ -198,8 +212,9 @@ class Validator:
 
     def _email(self, spec: Field, value: Any, path: str, where: Mark) -> str:
         text = self._text(spec, value, path, where).strip()
-        if not _EMAIL.match(text):
-            raise ValueError(f"not an e-mail address: {text!r}")
+        problem = check_email(text)
+        if problem:
+            raise ValueError(problem)
         return text
 
     def _flag(self, spec: Field, value: Any, path: str, where: Mark) -> bool:
@@ -241,11 +256,7 @@ class Validator:
         return parse_duration(value)
 
     def _language(self, spec: Field, value: Any, path: str, where: Mark) -> str:
-        text = self._text(spec, value, path, where).strip()
-        match = _LANGUAGE.match(text)
-        if not match or match.group(1).lower() not in LANGUAGES:
-            raise ValueError(f"not an ISO 639 language code like 'en' or 'en_US' (got {text!r})")
-        return text.replace("_", "-").lower()
+        return language_code(self._text(spec, value, path, where))
 
 
 def _join(path: str, key: str) -> str:

@@ -172,7 +172,7 @@ def test_the_show_keeps_owner_author_language_link_type_and_podcasting_2_0_tags(
     assert data["description"]["owner"] == {"name": "Sam Rivera", "email": "hello@ledger.example"}
     assert data["description"]["author"] == "Ledger Media"
     assert data["description"]["link"] == {"uri": "https://ledger.example", "rel": "external"}
-    assert data["newFeedLink"] == {"uri": "https://feeds.transistor.fm/founders-ledger", "rel": "external"}
+    assert "newFeedLink" not in data  # it points away from the new feed: see the tests below
     assert data["podcastGuid"] == "7a0c3c6e-2f4b-5d1e-9a8b-1c2d3e4f5a6b"
     assert data["funding"] == [{"uri": "https://ledger.example/members", "title": "Become a member"}]
     assert data["persons"] == [{"name": "Sam Rivera", "role": "host", "group": "cast"}]
@@ -379,3 +379,79 @@ def test_an_import_never_overwrites_a_production(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "show.yaml: already exists" in result.output
     assert (out / "show.yaml").read_bytes() == before
+
+
+# --- Subscribers stay where they are ------------------------------------------------------------------
+
+def test_a_new_feed_url_pointing_away_is_not_carried_and_is_named_with_its_line(tmp_path: Path) -> None:
+    result = import_feed(str(FEEDS / "transistor.xml"), tmp_path / "out", offline=True)
+    assert "newFeedLink" not in show(tmp_path / "out")
+    assert any(str(w).startswith("transistor.xml:9:") and "itunes:new-feed-url" in str(w)
+               and "https://feeds.transistor.fm/founders-ledger points away from the new feed" in str(w)
+               and "--keep-new-feed-url" in str(w) for w in result.warnings)
+
+
+def test_keep_new_feed_url_keeps_it(tmp_path: Path) -> None:
+    root = imported(tmp_path, "transistor", keep_new_feed_url=True)
+    assert show(root)["newFeedLink"] == {"uri": "https://feeds.transistor.fm/founders-ledger", "rel": "external"}
+    cli = invoke("import", str(FEEDS / "transistor.xml"), "-o", tmp_path / "cli", "--offline", "--keep-new-feed-url")
+    assert cli.exit_code == 0, cli.output
+    assert show(tmp_path / "cli")["newFeedLink"]["uri"] == "https://feeds.transistor.fm/founders-ledger"
+
+
+def test_a_new_feed_url_naming_the_new_feed_is_carried(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss(title="Tiny Show", items=item("1"),
+                        channel="<itunes:new-feed-url>https://new.example/tiny-show/feed.xml"
+                                "</itunes:new-feed-url>"))
+    result = import_feed(str(feed), tmp_path / "out", base_url="https://new.example/")
+    assert show(tmp_path / "out")["newFeedLink"]["uri"] == "https://new.example/tiny-show/feed.xml"
+    assert not any("new-feed-url" in str(w) for w in result.warnings)
+
+
+def test_every_dropped_element_is_named_with_its_line(tmp_path: Path) -> None:
+    channel = ("<webMaster>web@tiny.example</webMaster>\n<managingEditor>ed@tiny.example</managingEditor>\n"
+               "<itunes:order>1</itunes:order>\n<my:custom xmlns:my='https://my.example/ns'>x</my:custom>\n")
+    extra = ("\n<itunes:author>Guest Host</itunes:author>\n<itunes:title>Another title</itunes:title>\n"
+             "<media:content xmlns:media='http://search.yahoo.com/mrss/' url='https://tiny.example/v.mp4'/>\n"
+             "<itunes:summary>About it.</itunes:summary>")
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss(channel=channel, items=item("1", extra=extra)))
+    result = import_feed(str(feed), tmp_path / "out")
+    lines = feed.read_text().splitlines()
+    dropped = {w.field: w for w in result.warnings}
+    for tag in ("webMaster", "managingEditor", "itunes:order", "my:custom", "itunes:author", "itunes:title",
+                "media:content"):
+        assert tag in dropped, (tag, [str(w) for w in result.warnings])
+        assert f"<{tag}" in lines[dropped[tag].line - 1]
+    assert "itunes:summary" not in dropped  # it says what the description says
+
+
+@pytest.mark.parametrize("email, kept", [("a@b_c.com", False), ("host@tiny.example", True),
+                                         ("not an address", False), ("a@b", False)])
+def test_import_applies_the_validators_e_mail_rule(tmp_path: Path, email: str, kept: bool) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss(items=item("1"), channel=f"<itunes:owner><itunes:name>O</itunes:name>"
+                                                  f"<itunes:email>{email}</itunes:email></itunes:owner>"))
+    result = import_feed(str(feed), tmp_path / "out", base_url="https://new.example/")
+    assert ("owner" in show(tmp_path / "out")["description"]) is kept
+    assert any("not an e-mail address" in str(w) for w in result.warnings) is not kept
+    assert invoke("validate", tmp_path / "out", "--no-media").exit_code == 0
+
+
+@pytest.mark.parametrize("language, expected", [("en-US", "en-us"), ("EN_gb", "en-gb"), ("de", "de"),
+                                                ("en-US-x-twain", "en"), ("english", None), ("xx", None)])
+def test_import_applies_the_validators_language_rule(tmp_path: Path, language: str, expected: str | None) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss(items=item("1"), channel=f"<language>{language}</language>"))
+    import_feed(str(feed), tmp_path / "out", base_url="https://new.example/")
+    assert show(tmp_path / "out")["metadata"].get("labels", {}).get("language") == expected
+    assert invoke("validate", tmp_path / "out", "--no-media").exit_code == 0
+
+
+def test_the_next_step_names_the_base_url_when_the_feed_has_no_site(tmp_path: Path) -> None:
+    result = invoke("import", str(FEEDS / "buzzsprout.xml"), "-o", tmp_path / "out", "--offline")
+    assert result.exit_code == 0, result.output
+    assert f"next: podops validate {tmp_path / 'out'} --base-url URL" in result.stderr
+    lines = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert lines == sorted(lines, key=lambda line: int(line.split(":")[1]))  # in feed order
