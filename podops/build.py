@@ -8,6 +8,7 @@ changed costs little more than starting Python.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -140,7 +141,21 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
     site.render_site(releases, plan, templates, cache)
     api.render_api(releases, plan, cache)
     search.plan_index(releases, plan, cache)
+    plan.add(urls.MARKER, '{"generator": "podops"}\n')
+    plan.add(urls.PUBLISH_SETTINGS, publish_settings(releases))
     return plan
+
+
+def publish_settings(releases: list[Release]) -> str:
+    """What ``podops publish`` needs from the shows: the feeds, and each show's Cache-Control policy.
+
+    Files outside every show's folder (home page, styles, API) follow the first show's policy.
+    """
+    policies = {urls.show_dir(r.show): r.show.cache_control for r in releases if r.show.cache_control}
+    if releases and releases[0].show.cache_control:
+        policies[""] = releases[0].show.cache_control
+    data = {"feeds": sorted(urls.feed_path(r.show) for r in releases), "cacheControl": policies}
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
 def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = False,

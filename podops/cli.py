@@ -275,6 +275,38 @@ def import_(feed: str, out: Path, base_url: str | None, offline: bool, keep_new_
     click.echo(f"imported {imported.episodes} episode(s) into {out}; {imported.next_step}", err=True)
 
 
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("target", metavar="s3://BUCKET[/PREFIX]")
+@click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3 endpoint of R2, B2, MinIO, … (else AWS).")
+@click.option("--delete", is_flag=True, help="Delete objects the site no longer has (after the feeds are up).")
+@click.option("--dry-run", is_flag=True, help="Print what would be uploaded and deleted, in order; change nothing.")
+@click.option("-j", "--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel uploads.")
+def publish(out: Path, target: str, endpoint_url: str | None, delete: bool, dry_run: bool, jobs: int) -> None:
+    """Upload a build to S3-compatible storage: media, then pages, then feeds, then deletions."""
+    from podops.publish import publish as run_publish
+
+    with _Progress(enabled=not dry_run) as progress:
+        summary = _run(lambda: run_publish(str(out), target, endpoint_url, delete, dry_run, jobs, progress))
+    if dry_run:
+        for action in summary.plan.actions:
+            size = f" ({action.size / 1e3:.1f} kB)" if action.op == "upload" else ""
+            click.echo(f"{action.op} {action.phase}: {summary.target}{action.rel} [{action.why}]{size}")
+    for rel in summary.plan.stale[:10] if not delete else []:
+        click.echo(f"stale: {summary.target}{rel} (no longer in the site; --delete removes it)", err=True)
+    if len(summary.plan.stale) > 10 and not delete:
+        click.echo(f"stale: … and {len(summary.plan.stale) - 10} more", err=True)
+    uploads = [a for a in summary.plan.actions if a.op == "upload"]
+    if dry_run:
+        click.echo(f"would upload {len(uploads)} file(s) ({sum(a.size for a in uploads) / 1e6:.1f} MB), "
+                   f"keep {summary.unchanged} unchanged, delete {len(summary.plan.actions) - len(uploads)} "
+                   f"in {summary.target} (dry run: nothing was changed)", err=True)
+        return
+    click.echo(f"published {out} to {summary.target}: {summary.uploaded} uploaded "
+               f"({summary.bytes / 1e6:.1f} MB), {summary.unchanged} unchanged, {summary.deleted} deleted "
+               f"({summary.seconds:.2f} s)", err=True)
+
+
 @new.command("ci")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 def new_ci(directory: Path) -> None:

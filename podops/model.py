@@ -143,6 +143,7 @@ class Show(Resource):
     per_page: int = 20
     api_page_size: int = 20  # items per page of the read API's collections
     links: list[Link] = field(default_factory=list)
+    cache_control: dict[str, str] = field(default_factory=dict)  # site.cacheControl, for publish
     funding: list[Link] = field(default_factory=list)
     persons: list[Person] = field(default_factory=list)
     episodes: list[Episode] = field(default_factory=list, repr=False)  # repr is a page cache key

@@ -213,6 +213,7 @@ def _show(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any
         api_page_size=_get(values, "api.pageSize", DEFAULT_PAGE_SIZE),
         links=_links(_get(values, "site.links")), funding=_links(values.get("funding")),
         persons=_persons(values.get("persons")),
+        cache_control={k: v for k, v in (_get(values, "site.cacheControl") or {}).items() if v},
     )
 
 

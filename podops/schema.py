@@ -20,6 +20,14 @@ MAX_TEXT = 10_000
 MAX_URL = 2_000
 DEFAULT_PAGE_SIZE = 20  # API collection pages, as Autopod's limit: default 20, maximum 100
 MAX_PAGE_SIZE = 100
+# Cache-Control for `podops publish` (site.cacheControl): feeds and the API are polled and must
+# change within minutes; pages may lag a little; media URLs never change their content.
+CACHE_CONTROL = {
+    "feeds": "public, max-age=300",
+    "api": "public, max-age=300",
+    "pages": "public, max-age=3600",
+    "media": "public, max-age=31536000",
+}
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,13 @@ SHOW = _struct(
             "Where else to subscribe (Apple Podcasts, Spotify, Overcast, …).",
             _struct("A platform link.", name=_t("Platform name.", True, 64),
                     uri=Field("url", "Link to the show there.", True)),
+        ),
+        cacheControl=_struct(
+            "podops: Cache-Control headers `podops publish` sets, per kind of file.",
+            feeds=_t(f"RSS feeds (default `{CACHE_CONTROL['feeds']}`).", max=200),
+            api=_t(f"API documents under api/ (default `{CACHE_CONTROL['api']}`).", max=200),
+            pages=_t(f"Pages, styles, transcripts, chapters (default `{CACHE_CONTROL['pages']}`).", max=200),
+            media=_t(f"Audio and images (default `{CACHE_CONTROL['media']}`).", max=200),
         ),
     ),
     api=_struct(

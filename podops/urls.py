@@ -17,6 +17,8 @@ from podops.model import Asset, Episode, Show
 STATIC = "_static"  # the theme's static files, in templates and in the output
 # podcast:guid is a UUIDv5 of the feed URL without scheme and trailing slashes (docs/tags/guid.md).
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+MARKER = ".podops-build.json"  # at the root of every build: `podops publish` refuses folders without it
+PUBLISH_SETTINGS = ".podops-publish.json"  # feeds and Cache-Control policies, for `podops publish`
 
 
 def show_dir(show: Show) -> str:
