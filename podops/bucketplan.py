@@ -35,6 +35,7 @@ TYPES = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
     ".gif": "image/gif", ".svg": "image/svg+xml", ".ico": "image/x-icon",
     ".webmanifest": "application/manifest+json", ".woff2": "font/woff2", ".wasm": "application/wasm",
+    "_headers": "text/plain; charset=utf-8", "_redirects": "text/plain; charset=utf-8",  # Netlify's files
 }
 FEED_TYPE = "application/rss+xml; charset=utf-8"
 API_TYPE = "application/vnd.api+json"  # JSON:API 1.0 §5.1
@@ -112,7 +113,7 @@ def _classify(rel: str, path: str, feeds: set[str]) -> tuple[str, str, str]:
         return "feeds", "feeds", FEED_TYPE
     if rel.startswith("api/") and suffix == ".json":  # the OpenAPI document is plain JSON
         return "pages", "api", "application/json" if name == "openapi.json" else API_TYPE
-    kind = TYPES.get(suffix, "application/octet-stream")
+    kind = TYPES.get(suffix) or TYPES.get(name, "application/octet-stream")
     if "/media/" in f"/{rel}" or name == "chapters.json" or rel.startswith(("_static/", "pagefind/")):
         return "media", "media" if suffix in MEDIA_SUFFIXES else "pages", kind
     return "pages", "pages", kind

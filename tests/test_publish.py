@@ -23,8 +23,9 @@ from conftest import EPISODE, EXAMPLE, ROOT, SHOW, invoke, write_production
 from lxml import etree
 
 from podops import publish
+from podops.bucketplan import MANIFEST, PART
 from podops.build import build
-from podops.errors import PodopsError
+from podops.urls import MARKER, PUBLISH_SETTINGS
 
 ACCESS, SECRET = "podopstestadmin", "podops-test-secret-admin"
 READER, READER_SECRET = "podopstestreader", "podops-test-secret-reader"
@@ -36,7 +37,8 @@ EXPECTED_TYPES = {
     ".mp3": "audio/mpeg", ".png": "image/png", ".jpg": "image/jpeg", ".vtt": "text/vtt; charset=utf-8",
     ".srt": "application/x-subrip", ".css": "text/css; charset=utf-8", ".js": "application/javascript",
     ".svg": "image/svg+xml", ".json": "application/json", "sitemap.xml": "application/xml",
-    ".txt": "text/plain; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8", "_headers": "text/plain; charset=utf-8",
+    "openapi.json": "application/json", "api/.json": "application/vnd.api+json",
 }
 
 
@@ -150,7 +152,7 @@ def long_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     "sine=frequency=440:sample_rate=44100", "-t", "240", "-ac", "2", "-c:a", "libmp3lame",
                     "-b:a", "320k", "-write_xing", "1", "-map_metadata", "-1", "-fflags", "+bitexact",
                     str(path)], check=True)
-    assert path.stat().st_size > publish.PART
+    assert path.stat().st_size > PART
     return path
 
 
@@ -195,13 +197,15 @@ def replace(path: Path, old: str, new: str) -> None:
 
 def tree(out: Path) -> dict[str, Path]:
     """The files a publish must put in the bucket: everything but podops' own records."""
-    skip = {publish.MARKER, publish.SETTINGS}
+    skip = {MARKER, PUBLISH_SETTINGS}
     return {p.relative_to(out).as_posix(): p for p in sorted(out.rglob("*"))
             if p.is_file() and p.relative_to(out).as_posix() not in skip}
 
 
 def expected_type(rel: str) -> str:
     name = rel.rsplit("/", 1)[-1]
+    if rel.startswith("api/") and name != "openapi.json":
+        return EXPECTED_TYPES["api/.json"]
     return EXPECTED_TYPES.get(name) or EXPECTED_TYPES[os.path.splitext(name)[1]]
 
 
@@ -235,15 +239,6 @@ def assert_feeds_name_only_existing_objects(s3: S3, prefix: str) -> set[str]:
     return set(feeds)
 
 
-def test_a_target_is_a_bucket_and_an_optional_prefix() -> None:
-    assert publish.parse_target("s3://podcast") == ("podcast", "")
-    assert publish.parse_target("s3://podcast/") == ("podcast", "")
-    assert publish.parse_target("s3://my.bucket/shows/weekly/") == ("my.bucket", "shows/weekly/")
-    for bad in ("podcast", "s3://", "s3://UPPER/x", "https://podcast/x", "s3://podcast/a/../b"):
-        with pytest.raises(PodopsError):
-            publish.parse_target(bad)
-
-
 def test_a_folder_that_is_not_a_build_is_refused(tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text("mine")
     result = invoke("publish", tmp_path, "s3://podcast/site")
@@ -252,22 +247,12 @@ def test_a_folder_that_is_not_a_build_is_refused(tmp_path: Path) -> None:
                                      "publish it; run podops build first")
 
 
-def test_the_cache_policy_is_a_show_setting_with_defaults(tmp_path: Path, production: Any) -> None:
-    show = SHOW + "  cacheControl:\n    feeds: public, max-age=60\n    media: public, max-age=86400, immutable\n"
-    out = site(production({"show.yaml": show}), tmp_path / "out")
-    files = publish.scan(str(out))
-    assert files["test-show/feed.xml"].cache_control == "public, max-age=60"
-    assert files["test-show/media/assets/ep.mp3"].cache_control == "public, max-age=86400, immutable"
-    assert files["test-show/first-episode/index.html"].cache_control == "public, max-age=3600"  # the default
-    assert files["index.html"].cache_control == "public, max-age=3600"
-
-
 def test_the_bucket_equals_the_output_tree_with_correct_headers(s3: S3, network: Path, tmp_path: Path) -> None:
     out = site(network, tmp_path / "out")
     summary = publish.publish(str(out), f"s3://{BUCKET}/equal", s3.endpoint)
     files = tree(out)
     objects = s3.objects("equal/")
-    assert set(objects) == set(files) | {publish.MANIFEST}
+    assert set(objects) == set(files) | {MANIFEST}
     assert summary.uploaded == len(files) and summary.unchanged == 0
     for rel, path in files.items():
         head = s3.client.head_object(Bucket=BUCKET, Key=f"equal/{rel}")
@@ -276,8 +261,10 @@ def test_the_bucket_equals_the_output_tree_with_correct_headers(s3: S3, network:
         assert head["CacheControl"].startswith("public, max-age="), rel
         assert s3.body(f"equal/{rel}") == path.read_bytes(), rel
     assert objects["test-show/media/assets/ep.mp3"]["ETag"].strip('"').endswith("-2")  # multipart
-    assert s3.client.head_object(Bucket=BUCKET, Key="equal/the-static-signal/feed.xml")[
-        "CacheControl"] == "public, max-age=300"
+    for rel, policy in {"the-static-signal/feed.xml": "public, max-age=300",
+                        "api/v1/episodes.json": "public, max-age=300", "index.html": "public, max-age=3600",
+                        "test-show/media/assets/ep.mp3": "public, max-age=31536000"}.items():
+        assert s3.client.head_object(Bucket=BUCKET, Key=f"equal/{rel}")["CacheControl"] == policy, rel
 
 
 def test_a_second_publish_uploads_nothing(s3: S3, network: Path, tmp_path: Path) -> None:
@@ -295,7 +282,7 @@ def test_without_a_manifest_the_listing_etags_decide_and_wrong_headers_are_fixed
                                                                                 tmp_path: Path) -> None:
     out = site(network, tmp_path / "out")
     publish.publish(str(out), f"s3://{BUCKET}/noman", s3.endpoint)
-    s3.client.delete_object(Bucket=BUCKET, Key=f"noman/{publish.MANIFEST}")
+    s3.client.delete_object(Bucket=BUCKET, Key=f"noman/{MANIFEST}")
     css = "noman/_static/style.css"  # as `aws s3 sync` would have left it
     s3.client.put_object(Bucket=BUCKET, Key=css, Body=(out / "_static/style.css").read_bytes(),
                          ContentType="binary/octet-stream")
@@ -319,7 +306,7 @@ def test_a_title_edit_uploads_its_pages_and_feed_never_audio_and_the_feed_lands_
                if line.startswith("upload ")]
     assert not any(rel.endswith(".mp3") for rel in planned)
     assert {"the-static-signal/feeds-every-app-accepts/index.html", "the-static-signal/index.html",
-            "the-static-signal/feed.xml"} <= set(planned), planned
+            "the-static-signal/feed.xml", "api/v1/episodes/2a3b4c5d6e7f.json"} <= set(planned), planned
     assert planned[-1] == "the-static-signal/feed.xml"  # the plan's order: feeds last
     # The server's view of the order: stopped as the feed phase starts, every page is new, the feed is old.
     paused = start_paused(out, "edit", s3, "feeds:0")
@@ -368,10 +355,10 @@ def test_delete_removes_exactly_what_the_site_dropped_and_nothing_outside_the_pr
     after = set(tree(out))
     kept = publish.publish(str(out), f"s3://{BUCKET}/del/site", s3.endpoint)
     assert kept.deleted == 0 and sorted(kept.plan.stale) == sorted(before - after)
-    assert set(s3.objects("del/site/")) == before | after | {publish.MANIFEST}
+    assert set(s3.objects("del/site/")) == before | after | {MANIFEST}
     summary = publish.publish(str(out), f"s3://{BUCKET}/del/site", s3.endpoint, delete=True)
     assert summary.deleted == len(before - after) > 0
-    assert set(s3.objects("del/site/")) == after | {publish.MANIFEST}
+    assert set(s3.objects("del/site/")) == after | {MANIFEST}
     for key in ("outside.txt", "del/site-other/index.html", "del/keep.txt"):
         assert s3.body(key) == b"not podops'"
     deletions = [a.rel for a in summary.plan.actions if a.op == "delete"]
@@ -403,7 +390,7 @@ def test_a_publish_killed_in_any_phase_leaves_feeds_that_name_only_existing_obje
         else:
             assert sum(up.get(k) == v for k, v in new_feeds.items()) == 1, at  # one of two feeds is up
     publish.publish(str(second), f"s3://{BUCKET}/kill", s3.endpoint, delete=True)
-    assert set(s3.objects("kill/")) == set(tree(second)) | {publish.MANIFEST}
+    assert set(s3.objects("kill/")) == set(tree(second)) | {MANIFEST}
     assert_feeds_name_only_existing_objects(s3, "kill/")
 
 
@@ -430,4 +417,4 @@ def test_no_credentials_a_missing_bucket_and_access_denied_are_one_line_each(s3:
         assert result.exit_code == 1, name
         assert len(result.output.strip().splitlines()) == 1, (name, result.output)
         assert result.output.startswith(message), (name, result.output)
-    assert "denied/" + publish.MANIFEST not in {f"denied/{k}" for k in s3.objects("denied/")}
+    assert "denied/" + MANIFEST not in {f"denied/{k}" for k in s3.objects("denied/")}
