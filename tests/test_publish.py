@@ -39,6 +39,7 @@ EXPECTED_TYPES = {
     ".svg": "image/svg+xml", ".json": "application/json", "sitemap.xml": "application/xml",
     ".txt": "text/plain; charset=utf-8", "_headers": "text/plain; charset=utf-8",
     "openapi.json": "application/json", "api/.json": "application/vnd.api+json",
+    **dict.fromkeys((".pagefind", ".pf_filter", ".pf_fragment", ".pf_index", ".pf_meta"), "application/octet-stream"),
 }
 
 
