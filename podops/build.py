@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from podops import fingerprint, output, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
@@ -44,6 +44,7 @@ class Report:
     probed: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     skipped: bool = False  # nothing changed since the last build: the output was left as it was
+    events: int = 0  # events this build added to the event log (with --previous)
 
 
 def source_date_epoch(environ: dict[str, str] | None = None) -> datetime | None:
@@ -124,8 +125,8 @@ def _plan_asset(plan: output.Plan, show: Show, asset: Asset | None) -> None:
 
 
 def plan_site(releases: list[Release], templates: Path | None, source_date: datetime | None,
-              cache: PageCache | None = None) -> output.Plan:
-    """Render every file of the site in memory."""
+              cache: PageCache | None = None, extra: dict[str, list[dict[str, Any]]] | None = None) -> output.Plan:
+    """Render every file of the site in memory; ``extra`` fills the API's further collections."""
     from podops import api, feed, search, site
 
     plan = output.Plan()
@@ -139,7 +140,7 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
             for asset in (episode.enclosure, episode.image, *episode.transcripts):
                 _plan_asset(plan, show, asset)
     site.render_site(releases, plan, templates, cache)
-    api.render_api(releases, plan, cache)
+    api.render_api(releases, plan, cache, extra)
     search.plan_index(releases, plan, cache)
     plan.add(urls.MARKER, '{"generator": "podops"}\n')
     plan.add(urls.PUBLISH_SETTINGS, publish_settings(releases))
@@ -160,21 +161,29 @@ def publish_settings(releases: list[Release]) -> str:
 
 def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = False,
           now: datetime | None = None, workers: int | None = None,
-          progress: Progress | None = None) -> Report:
-    """Build ``root`` into ``out``; on any error raise and leave ``out`` exactly as it was."""
+          progress: Progress | None = None, previous: str | Path | None = None) -> Report:
+    """Build ``root`` into ``out``; on any error raise and leave ``out`` exactly as it was.
+
+    ``previous`` (a built folder, possibly ``out`` itself, or a live site's URL) continues the
+    event log of that site's manifest (see :mod:`podops.events`).
+    """
     started = time.perf_counter()
     source_date = source_date_epoch()
-    now = _now(now)  # only decides what is scheduled
+    now = _now(now)  # decides what is scheduled, stamps new events
     root = root.resolve()
     if not root.is_dir():
         raise ResourceError(f"{root}: not a folder")
     output.check_output(out, root)
+    from podops import events
+
+    basis = events.read_manifest(previous) if previous is not None else None
     problems = Problems()
     store = Store(root)
     try:
         key = os.fspath(out.absolute())
         templates = root / "templates"
-        options = {"base_url": base_url, "drafts": drafts, "source_date": str(source_date), "out": key}
+        options = {"base_url": base_url, "drafts": drafts, "source_date": str(source_date), "out": key,
+                   "previous": events.digest(basis) if basis else None}
         before = fingerprint.inputs(root, fingerprint.code_salt(), options)
         if before is not None:
             skipped = _unchanged(store, key, before, out, now)
@@ -203,7 +212,11 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         markup.prerender(_notes(releases), workers or os.cpu_count() or 1)
         overrides = templates if templates.is_dir() else None
         pages = page_cache(overrides, out, store.get("pages", key))
-        plan = plan_site(releases, overrides, source_date, pages)
+        record = events.manifest(events.state_of(releases), basis, now)
+        site_url = releases[0].base_url if releases else "/"
+        plan = plan_site(releases, overrides, source_date, pages, {"events": events.resources(record, site_url)})
+        plan.add(events.MANIFEST_PATH, events.render_manifest(record))
+        report.events = len(record["latest"])
         if markup.fresh() or len(markup.used()) != len(cached):
             store.replace("markdown", markup.used())
         with output.lock(out):

@@ -126,8 +126,10 @@ def validate(directory: Path, base_url: str | None, fmt: str, no_media: bool) ->
 @click.option("--format", "fmt", type=FORMATS, default="text", help="Diagnostics as text or JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Explain what was rebuilt and why.")
+@click.option("--previous", metavar="DIR|URL",
+              help="The site this build replaces (a folder, or the live base URL): continues its event log.")
 def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: str, quiet: bool,
-          verbose: bool) -> None:
+          verbose: bool, previous: str | None) -> None:
     """Build feeds, pages and media into an output folder, atomically."""
     from podops.build import build as run_build
 
@@ -138,8 +140,8 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
         raise click.UsageError(f"the default output folder {out} would be inside the production {directory}; "
                                f"pass an output folder outside it, e.g. -o {suggestion}")
     with _Progress(enabled=not quiet) as progress:
-        report = _run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts, progress=progress),
-                      fmt, directory)
+        report = _run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts, progress=progress,
+                                        previous=previous), fmt, directory)
     if quiet:
         return
     if report.warnings:
@@ -160,6 +162,8 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
                    f"{report.cache_misses} misses", err=True)
     for feed in report.feeds:
         click.echo(f"feed: {feed}", err=True)
+    if previous is not None and not report.skipped:
+        click.echo(f"events: {report.events} new since {previous}", err=True)
     click.echo(
         f"built {report.shows} show(s): {report.published} episode(s) published, "
         f"{len(report.scheduled)} scheduled, {report.drafts} draft(s) skipped, "
@@ -305,6 +309,51 @@ def publish(out: Path, target: str, endpoint_url: str | None, delete: bool, dry_
     click.echo(f"published {out} to {summary.target}: {summary.uploaded} uploaded "
                f"({summary.bytes / 1e6:.1f} MB), {summary.unchanged} unchanged, {summary.deleted} deleted "
                f"({summary.seconds:.2f} s)", err=True)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--previous", required=True, metavar="DIR|URL",
+              help="The site OUT replaces: a built folder, or the live site's base URL.")
+@click.option("--production", "production", default=".", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="The production (for webhooks and pings).")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent; send nothing.")
+@click.option("--allow-private-targets", is_flag=True,
+              help="Allow receivers on private, loopback and link-local addresses.")
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
+              help="Seconds per request.")
+@click.option("--max-time", default=120.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="Seconds for the whole run, retries included.")
+def notify(out: Path, previous: str, production: Path, dry_run: bool, allow_private_targets: bool,
+           timeout: float, max_time: float) -> None:
+    """Send signed webhooks and WebSub/Podping pings for what changed since PREVIOUS."""
+    from podops.notify import Policy
+    from podops.notify import notify as run_notify
+
+    policy = Policy(timeout=timeout, budget=max_time, allow_private=allow_private_targets)
+    report = _run(lambda: run_notify(out, previous, production, policy, dry_run), "text", production)
+    if report.baseline:
+        click.echo(f"notify: no manifest at {previous}: this is the baseline, nothing announced", err=True)
+    for event in report.events:
+        subject = event["subject"]
+        click.echo(f"event: {event['type']} {subject['type']}/{subject['id']} {event['id']}", err=True)
+    for what, label, target, body in report.planned:
+        click.echo(f"would send {what} {label} to {target}")
+        if what == "webhook":
+            click.echo(body.decode())
+    for item in report.sent:
+        state = "sent" if item.ok else "FAILED"
+        tries = f", {item.attempts} attempt(s)" if item.attempts != 1 else ""
+        click.echo(f"{state}: {item.what} {item.label} → {item.target} ({item.detail}{tries})", err=True)
+    hooks = [s for s in report.sent if s.what == "webhook"]
+    pings = [s for s in report.sent if s.what != "webhook"]
+    failed = report.failed
+    verb = "would be announced (dry run)" if dry_run else "announced"
+    click.echo(f"notify: {len(report.events)} event(s) {verb}; webhooks {sum(h.ok for h in hooks)} delivered, "
+               f"{sum(not h.ok for h in hooks)} failed; pings {sum(p.ok for p in pings)} sent, "
+               f"{sum(not p.ok for p in pings)} failed", err=True)
+    if failed:
+        sys.exit(1)
 
 
 @new.command("ci")

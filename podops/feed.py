@@ -22,6 +22,7 @@ from podops.model import Episode, Show
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
+ATOM = "http://www.w3.org/2005/Atom"
 MAX_DESCRIPTION_BYTES = 4000  # Apple: channel and item <description> ≤ 4,000 bytes
 GENERATOR = "podops"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -39,7 +40,7 @@ class Element:
     def build(self, parent: Any) -> None:
         """Append this element to an lxml parent."""
         prefix, _, name = self.tag.partition(":")
-        uri = {"itunes": ITUNES, "podcast": PODCAST}[prefix]
+        uri = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM}[prefix]
         node = etree.SubElement(parent, f"{{{uri}}}{name}", self.attrib)
         node.text = self.text
         for child in self.children:
@@ -120,11 +121,15 @@ def _channel_elements(show: Show, base_url: str, feed_url: str, guid: str) -> li
         elements.append(Element("itunes:complete", "Yes"))
     if show.new_feed_url:
         elements.append(Element("itunes:new-feed-url", show.new_feed_url))
+    # WebSub §4: the feed names its hubs beside rel=self (which feedgen writes) so subscribers find them.
+    elements += [Element("atom:link", attrib={"rel": "hub", "href": hub}) for hub in show.hubs]
     locked = {"owner": show.owner_email} if show.owner_email else {}
     elements += [Element("podcast:guid", guid),
                  Element("podcast:locked", "yes" if show.locked else "no", locked)]
     if show.medium:
         elements.append(Element("podcast:medium", show.medium))
+    if show.podping:  # docs/tags/podping.md: apps may stop polling a feed that announces its changes
+        elements.append(Element("podcast:podping", attrib={"usesPodping": "true"}))
     if show.license:
         attrib = {"url": show.license.uri} if show.license.uri else {}
         elements.append(Element("podcast:license", show.license.title, attrib))

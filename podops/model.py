@@ -50,6 +50,15 @@ class Link:
 
 
 @dataclass
+class Webhook:
+    """A receiver of signed events; ``events`` empty means every type."""
+
+    url: str
+    events: list[str] = field(default_factory=list)
+    field: str = ""  # dotted field path, for diagnostics
+
+
+@dataclass
 class Chapter:
     """A chapter of an episode, in seconds from the start."""
 
@@ -146,6 +155,9 @@ class Show(Resource):
     cache_control: dict[str, str] = field(default_factory=dict)  # site.cacheControl, for publish
     funding: list[Link] = field(default_factory=list)
     persons: list[Person] = field(default_factory=list)
+    webhooks: list[Webhook] = field(default_factory=list, repr=False)  # not published: no page depends on it
+    hubs: list[str] = field(default_factory=list)
+    podping: bool = False
     episodes: list[Episode] = field(default_factory=list, repr=False)  # repr is a page cache key
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from podops.errors import Diagnostic, Problems, ResourceError
-from podops.model import Asset, Chapter, Episode, Link, Person, Production, Show
+from podops.model import Asset, Chapter, Episode, Link, Person, Production, Show, Webhook
 from podops.schema import DEFAULT_PAGE_SIZE, EPISODE, SHOW
 from podops.store import Store
 from podops.validate import Validator, check_url
@@ -214,6 +214,10 @@ def _show(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any
         links=_links(_get(values, "site.links")), funding=_links(values.get("funding")),
         persons=_persons(values.get("persons")),
         cache_control={k: v for k, v in (_get(values, "site.cacheControl") or {}).items() if v},
+        webhooks=[Webhook(w["url"], sorted(set(w.get("events") or [])), f"webhooks[{i}].url")
+                  for i, w in enumerate(values.get("webhooks") or []) if w and w.get("url")],
+        hubs=[hub for hub in values.get("websubHubs") or [] if hub],
+        podping=bool(values.get("podping")),
     )
 
 

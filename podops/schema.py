@@ -28,6 +28,8 @@ CACHE_CONTROL = {
     "pages": "public, max-age=3600",
     "media": "public, max-age=31536000",
 }
+# What `podops notify` announces (README "Events"); live_* once live channels exist.
+EVENT_TYPES = ("show_updated", "episode_published", "episode_updated", "episode_unpublished")
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,17 @@ SHOW = _struct(
     ),
     funding=_list("podops: podcast:funding links.", FUNDING),
     persons=_list("podops: podcast:person credits.", PERSON),
+    webhooks=_list(
+        "podops: receivers `podops notify` POSTs signed events to (Standard Webhooks).",
+        _struct(
+            "A webhook receiver.",
+            url=Field("url", "Where events are POSTed (http or https).", True),
+            events=_list("Event types to send (default: all).", _choice("An event type.", *EVENT_TYPES)),
+        ),
+    ),
+    websubHubs=_list("podops: WebSub hubs the feed names (atom:link rel=hub); `podops notify` pings them.",
+                     Field("url", "A hub, e.g. https://pubsubhubbub.appspot.com/.")),
+    podping=Field("flag", "podops: announce feed changes through Podping (podcast:podping)."),
     episodes=_list("PodOps single-file import output; ignored.", Field("any")),
 )
 
@@ -315,11 +328,18 @@ API_CATALOG = {
     "site_url": Attribute("string", "The home page.", format="uri"),
     "openapi_url": Attribute("string", "The OpenAPI 3.1 description of every document.", format="uri"),
 }
+API_EVENT = {
+    "event_type": Attribute("string", "What happened (README \"Events\"); the webhook payload's type.",
+                            choices=EVENT_TYPES),
+    "timestamp": Attribute("string", "When the build that found the change ran (RFC 3339, UTC).", format="date-time"),
+    "data": Attribute("object", "The show or episode resource as the change left it (as it was, when unpublished)."),
+}
 # Resource type → attributes; add a kind here first, then render it (podops.api) and describe it
 # (podops.openapi) from this.
-API_RESOURCES: dict[str, dict[str, Attribute]] = {"catalog": API_CATALOG, "show": API_SHOW, "episode": API_EPISODE}
+API_RESOURCES: dict[str, dict[str, Attribute]] = {"catalog": API_CATALOG, "show": API_SHOW, "episode": API_EPISODE,
+                                                  "event": API_EVENT}
 # The catalog's collections: relationship name → member type, each paginated at api/v1/<name>.json.
-API_COLLECTIONS: dict[str, str] = {"shows": "show", "episodes": "episode"}
+API_COLLECTIONS: dict[str, str] = {"shows": "show", "episodes": "episode", "events": "event"}
 
 
 def attribute_schema(attribute: Attribute) -> dict[str, Any]:

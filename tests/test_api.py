@@ -154,7 +154,14 @@ def feed_items(out: Path) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_network(tmp_path_factory.mktemp("api"))
+    """The network as built on 2025-01-01 after a build in 2023 that published no episode yet,
+    so the events collection has pages too."""
+    tmp = tmp_path_factory.mktemp("api")
+    root = write_network(tmp / "early")
+    before = tmp / "before"
+    result = invoke("build", root, "-o", before, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert result.exit_code == 0, result.output
+    return build_network(tmp, "--previous", str(before))
 
 
 def test_every_document_is_valid_json_api(network: Path) -> None:
