@@ -306,7 +306,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     second = build_network(tmp_path / "two")
     hashes = api_files(first)
     assert hashes == api_files(second)
-    assert len(hashes) == 20  # catalog, openapi.json, 9 collection pages, 3 shows, 5 episodes, _headers
+    assert len(hashes) == 21  # catalog, openapi.json, 10 collection pages (events: 1), 3 shows, 5 episodes, _headers
 
 
 def test_editing_one_episode_rewrites_its_document_and_the_pages_listing_it_only(tmp_path: Path) -> None:
