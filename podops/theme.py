@@ -103,18 +103,20 @@ def render_markdown(text: str | None) -> Markup:
 
 
 def relative(target: str, page: str) -> str:
-    """Link from the output file ``page`` to the output file ``target``; folders end in ``/``."""
+    """Link from the output file ``page`` to the output file ``target``.
+
+    Links name the file, ``index.html`` included: a folder link opens a directory listing when
+    the site is opened from disk (``file://``), and every static host serves the file as well.
+    """
+    if target.endswith("/") or not target:
+        target += "index.html"
     # Output paths are clean relative POSIX paths, so this is relpath without its getcwd calls.
     start = [part for part in posixpath.dirname(page).split("/") if part]
     parts = [part for part in target.split("/") if part]
-    folder = target.endswith("/")
     common = 0
-    while common < min(len(start), len(parts) - (0 if folder else 1)) and start[common] == parts[common]:
+    while common < min(len(start), len(parts) - 1) and start[common] == parts[common]:
         common += 1
     rel = "/".join([".."] * (len(start) - common) + parts[common:])
-    rel = (rel + "/" if folder and rel else rel) or "."
-    if rel == "index.html" or rel.endswith("/index.html"):
-        rel = rel.removesuffix("index.html") or "./"
     return quote(rel, safe="/#")
 
 

@@ -321,3 +321,18 @@ def test_screenshots_for_the_docs(driver: Any, tmp_path: Path) -> None:
     with browser.served_example(tmp_path, local_urls=False) as (base_url, _):
         written = browser.take_screenshots(driver, base_url, browser.ROOT / folder)
     assert all(path.stat().st_size < browser.MAX_SHOT_BYTES for path in written)
+
+
+def test_the_site_opened_from_disk_navigates_index_show_episode(site: tuple[str, Path], desktop: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    _, folder = site
+    desktop.get((folder / "index.html").as_uri())
+    desktop.find_element(By.CSS_SELECTOR, f'a.brand[href$="{browser.SHOW}/index.html"]').click()
+    assert desktop.current_url == (folder / browser.SHOW / "index.html").as_uri()
+    assert desktop.find_elements(By.CSS_SELECTOR, ".episode-card__title a")  # a show page, not a listing
+    desktop.find_element(By.CSS_SELECTOR, f'.episode-card__title a[href^="{browser.EPISODE}/"]').click()
+    assert desktop.current_url == (folder / EPISODE / "index.html").as_uri()
+    assert desktop.title == "Why a build beats a server – The Static Signal"
+    desktop.find_element(By.CSS_SELECTOR, ".eyebrow a").click()  # back up to the show
+    assert desktop.current_url == (folder / browser.SHOW / "index.html").as_uri()

@@ -69,7 +69,7 @@ def test_the_example_production_gets_a_home_page_show_page_episode_pages_and_emb
     home = (site / "index.html").read_text()  # one show: the home page is the show's page
     assert '<h1 id="show-title" class="hero__title">The Static Signal</h1>' in home
     assert '<link rel="canonical" href="https://static-signal.example.org/the-static-signal/">' in home
-    assert 'href="the-static-signal/why-a-build-beats-a-server/"' in home
+    assert 'href="the-static-signal/why-a-build-beats-a-server/index.html"' in home
     for name in ("style.css", "player.js", "favicon.svg"):
         assert (site / "_static" / name).is_file()
 
@@ -87,7 +87,7 @@ def test_a_show_page_offers_the_feed_the_platforms_and_every_episode(production:
     assert '<meta property="og:title" content="Test Show">' in page
     assert '<meta name="twitter:card" content="summary">' in page
     assert '<img class="hero__art art" src="media/assets/cover.png" alt="Cover art of Test Show"' in page
-    assert 'href="first-episode/">Episode One</a>' in page
+    assert 'href="first-episode/index.html">Episode One</a>' in page
     assert '<time datetime="2021-06-04">4 June 2021</time>' in page
     assert "Season 1 · Episode 1" in page
 
@@ -147,9 +147,9 @@ def test_dates_and_durations_read_the_same_in_every_locale() -> None:
 
 
 def test_links_between_pages_are_relative_so_the_site_works_from_any_folder() -> None:
-    assert relative("show/index.html", "show/episode/index.html") == "../"
-    assert relative("show/page/2/index.html", "show/index.html") == "page/2/"
-    assert relative("show/index.html", "show/page/2/index.html") == "../../"
+    assert relative("show/index.html", "show/episode/index.html") == "../index.html"
+    assert relative("show/page/2/index.html", "show/index.html") == "page/2/index.html"
+    assert relative("show/index.html", "show/page/2/index.html") == "../../index.html"
     assert relative("_static/style.css", "index.html") == "_static/style.css"
     assert relative("show/media/a b.mp3", "show/ep/index.html") == "../media/a%20b.mp3"
 
@@ -188,15 +188,15 @@ def test_a_long_show_is_split_into_pages_newest_first_with_links_both_ways(produ
                                                                           tmp_path: Path) -> None:
     show = built(paginated(production), tmp_path / "out") / "test-show"
     pages = [show / "index.html", show / "page/2/index.html", show / "page/3/index.html"]
-    titles = [re.findall(r'href="[^"]*/">(Number \d)</a></h3>', p.read_text()) for p in pages]
+    titles = [re.findall(r'href="[^"]*/index.html">(Number \d)</a></h3>', p.read_text()) for p in pages]
     assert titles == [["Number 5", "Number 4"], ["Number 3", "Number 2"], ["Number 1"]]
     assert not (show / "page/1").exists() and not (show / "page/4").exists()
     first, middle, last = (p.read_text() for p in pages)
-    assert 'rel="next" href="page/2/"' in first and 'rel="prev"' not in first
-    assert 'rel="prev" href="../../"' in middle and 'rel="next" href="../3/"' in middle
-    assert 'rel="prev" href="../2/"' in last and 'rel="next"' not in last
+    assert 'rel="next" href="page/2/index.html"' in first and 'rel="prev"' not in first
+    assert 'rel="prev" href="../../index.html"' in middle and 'rel="next" href="../3/index.html"' in middle
+    assert 'rel="prev" href="../2/index.html"' in last and 'rel="next"' not in last
     assert "Page 2 of 3" in middle
-    assert 'href="../../episode-003/">Number 3</a>' in middle
+    assert 'href="../../episode-003/index.html">Number 3</a>' in middle
 
 
 def test_the_sitemap_lists_every_page_with_its_date_and_robots_txt_points_to_it(production: Production,
@@ -382,13 +382,13 @@ def test_every_page_is_valid_html5(production: Production, example: Path, tmp_pa
 
 
 @pytest.mark.parametrize("target, page, expected", [
-    ("a/b/index.html", "a/c/index.html", "../b/"),
+    ("a/b/index.html", "a/c/index.html", "../b/index.html"),
     ("a/media/x y.mp3", "a/b/index.html", "../media/x%20y.mp3"),
-    ("index.html", "a/b/index.html", "../../"),
+    ("index.html", "a/b/index.html", "../../index.html"),
     ("_static/style.css", "index.html", "_static/style.css"),
-    ("a/page/2/index.html", "a/index.html", "page/2/"),
-    ("a/b/index.html", "a/b/index.html", "./"),
-    ("a/", "index.html", "a/"),
+    ("a/page/2/index.html", "a/index.html", "page/2/index.html"),
+    ("a/b/index.html", "a/b/index.html", "index.html"),
+    ("a/", "index.html", "a/index.html"),
 ])
 def test_links_between_pages_are_relative(target: str, page: str, expected: str) -> None:
     from podops.theme import relative
@@ -406,3 +406,23 @@ def test_the_player_stays_under_15_kb_minified() -> None:
 
     source = (builtin_templates() / "_static/player.js").read_text()
     assert len(rjsmin.jsmin(source).encode()) < 15_000
+
+
+def test_every_relative_link_of_the_built_site_reaches_a_file(example: Path, production: Production,
+                                                              tmp_path: Path) -> None:
+    """From file:// a link to a folder opens a directory listing: every link names a file that exists."""
+    from urllib.parse import unquote, urlsplit
+
+    import lxml.html
+
+    sites = [built(example, tmp_path / "example-site"), built(paginated(production), tmp_path / "paged-site")]
+    checked = 0
+    for page in (page for folder in sites for page in html_files(folder)):
+        for element, _attribute, link, _pos in lxml.html.parse(str(page)).getroot().iterlinks():
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or not parts.path or element.tag in ("iframe",):
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            assert target.is_file(), f"{page}: {link} does not name a file"
+            checked += 1
+    assert checked > 50
