@@ -67,6 +67,10 @@ def check(root: Path, probe: bool = True, base_url: str | None = None, drafts: b
     production = load_production(root)
     problems = Problems()
     problems.extend(production.warnings)
+    if (production.root / "templates").is_dir():
+        from podops.theme import check_overrides
+
+        problems.extend(check_overrides(production.root / "templates", production.root))
     if probe:
         store = Store(production.root, writable=False)
         try:
@@ -102,13 +106,14 @@ def _count(production: Production, releases: list[Release], drafts: bool, report
                         for item in releases for e in item.scheduled if e.date]
 
 
-def page_cache(templates: Path | None, out: Path | None, previous: dict[str, str] | None) -> PageCache:
+def page_cache(templates: Path | None, out: Path | None, previous: dict[str, str] | None,
+               placed: output.Placed | None = None) -> PageCache:
     """Page reuse for this build; off when override templates reach into episode lists."""
     from podops.pagecache import PageCache, salt
 
     overrides = [p for p in templates.rglob("*") if p.is_file()] if templates else []
     reaches = any("episodes" in p.read_text(errors="replace") for p in overrides)
-    return PageCache(previous, out, salt(templates), enabled=not reaches)
+    return PageCache(previous, out, salt(templates), enabled=not reaches, placed=placed)
 
 
 def _plan_asset(plan: output.Plan, show: Show, asset: Asset | None) -> None:
@@ -142,7 +147,7 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
     site.render_site(releases, plan, templates, cache)
     api.render_api(releases, plan, cache, extra)
     search.plan_index(releases, plan, cache)
-    plan.add(urls.MARKER, '{"generator": "podops"}\n')
+    plan.add(urls.MARKER, output.MARKER_DATA)  # what `--force`-less builds and `publish` look for
     plan.add(urls.PUBLISH_SETTINGS, publish_settings(releases))
     return plan
 
@@ -161,24 +166,29 @@ def publish_settings(releases: list[Release]) -> str:
 
 def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = False,
           now: datetime | None = None, workers: int | None = None,
-          progress: Progress | None = None, previous: str | Path | None = None) -> Report:
+          progress: Progress | None = None, previous: str | Path | None = None, force: bool = False) -> Report:
     """Build ``root`` into ``out``; on any error raise and leave ``out`` exactly as it was.
 
     ``previous`` (a built folder, possibly ``out`` itself, or a live site's URL) continues the
-    event log of that site's manifest (see :mod:`podops.events`).
+    event log of that site's manifest (see :mod:`podops.events`). ``force`` takes over a non-empty
+    folder that holds no podops marker (its files are deleted).
     """
     started = time.perf_counter()
+    out = output.real_output(out)
+    output.recover(out)  # a build killed mid-swap left the site aside: put it back first
     source_date = source_date_epoch()
     now = _now(now)  # decides what is scheduled, stamps new events
     root = root.resolve()
     if not root.is_dir():
         raise ResourceError(f"{root}: not a folder")
-    output.check_output(out, root)
+    output.check_output(out, root, force)
     from podops import events
 
     basis = events.read_manifest(previous) if previous is not None else None
     problems = Problems()
     store = Store(root)
+    if store.warning:
+        problems.add(".podops", message=store.warning, severity="warning")
     try:
         key = os.fspath(out.absolute())
         templates = root / "templates"
@@ -204,14 +214,19 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         report.shows = len(production.shows)
         releases, rules = plan_releases(production, now, drafts, base_url)
         problems.extend(rules)
+        if templates.is_dir():  # before any override is read: nothing outside the production is published
+            from podops.theme import check_overrides
+
+            problems.extend(check_overrides(templates, root))
         problems.raise_if_errors(ResourceError)
         _count(production, releases, drafts, report)
         report.warnings = problems.warnings
-        cached = store.items("markdown")
+        cached = {k: v for k, v in store.items("markdown").items() if isinstance(v, str)}
         markup.seed(cached)
         markup.prerender(_notes(releases), workers or os.cpu_count() or 1)
         overrides = templates if templates.is_dir() else None
-        pages = page_cache(overrides, out, store.get("pages", key))
+        placed = output.valid_placed(store.get("output", key))
+        pages = page_cache(overrides, out, store.get("pages", key), placed)
         record = events.manifest(events.state_of(releases), basis, now)
         site_url = releases[0].base_url if releases else "/"
         plan = plan_site(releases, overrides, source_date, pages, {"events": events.resources(record, site_url)})
@@ -220,7 +235,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         if markup.fresh() or len(markup.used()) != len(cached):
             store.replace("markdown", markup.used())
         with output.lock(out):
-            report.files, placed = output.commit(plan, out, store.get("output", key), report.changed)
+            report.files, placed = output.commit(plan, out, placed, report.changed)
         store.put("output", key, placed)
         store.put("pages", key, pages.keys)
         report.published = sum(len(r.episodes) for r in releases)
@@ -235,6 +250,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             "warnings": [d.as_dict() for d in report.warnings]})
     finally:
         store.close()
+    if store.warning and all(w.message != store.warning for w in report.warnings):
+        report.warnings.append(Diagnostic(".podops", message=store.warning, severity="warning"))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -242,9 +259,12 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
 def _unchanged(store: Store, key: str, inputs: str, out: Path, now: datetime) -> Report | None:
     """The last build's report when nothing it depends on changed (and nothing came due), else None."""
     last = store.get("fingerprint", key)
-    if not last or last.get("inputs") != inputs or last.get("outputs") != fingerprint.outputs(out):
+    if not isinstance(last, dict) or last.get("inputs") != inputs or last.get("outputs") != fingerprint.outputs(out):
         return None
-    if last.get("due") and datetime.fromisoformat(last["due"]) <= now:
-        return None  # a scheduled episode is due: publish it
-    warnings = [Diagnostic(**d) for d in last.get("warnings", [])]  # a no-op build still reports them
-    return Report(**last["report"], warnings=warnings, skipped=True)
+    try:
+        if last.get("due") and datetime.fromisoformat(last["due"]) <= now:
+            return None  # a scheduled episode is due: publish it
+        warnings = [Diagnostic(**d) for d in last.get("warnings", [])]  # a no-op build still reports them
+        return Report(**last["report"], warnings=warnings, skipped=True)
+    except (TypeError, ValueError, AttributeError):
+        return None  # a damaged record: build

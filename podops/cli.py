@@ -128,8 +128,10 @@ def validate(directory: Path, base_url: str | None, fmt: str, no_media: bool) ->
 @click.option("-v", "--verbose", is_flag=True, help="Explain what was rebuilt and why.")
 @click.option("--previous", metavar="DIR|URL",
               help="The site this build replaces (a folder, or the live base URL): continues its event log.")
+@click.option("--force", is_flag=True,
+              help="Replace a non-empty output folder that podops did not write (deletes its files).")
 def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: str, quiet: bool,
-          verbose: bool, previous: str | None) -> None:
+          verbose: bool, previous: str | None, force: bool) -> None:
     """Build feeds, pages and media into an output folder, atomically."""
     from podops.build import build as run_build
 
@@ -141,7 +143,7 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
                                f"pass an output folder outside it, e.g. -o {suggestion}")
     with _Progress(enabled=not quiet) as progress:
         report = _run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts, progress=progress,
-                                        previous=previous), fmt, directory)
+                                        previous=previous, force=force), fmt, directory)
     if quiet:
         return
     if report.warnings:
@@ -268,13 +270,19 @@ def serve(directory: Path, port: int, drafts: bool) -> None:
 @click.option("--offline", is_flag=True, help="Do not fetch podcast:chapters files over the network.")
 @click.option("--keep-new-feed-url", is_flag=True,
               help="Carry the feed's itunes:new-feed-url even when it points away from the new feed.")
-def import_(feed: str, out: Path, base_url: str | None, offline: bool, keep_new_feed_url: bool) -> None:
+@click.option("--allow-private", is_flag=True,
+              help="Allow fetching from loopback and private network addresses (a local test server).")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds each fetch may take in all, redirects and a slow body included.")
+def import_(feed: str, out: Path, base_url: str | None, offline: bool, keep_new_feed_url: bool,
+            allow_private: bool, timeout: float) -> None:
     """Turn an RSS feed (a file or an http(s) URL) into show.yaml and one YAML per episode."""
     from podops.importer import import_feed
 
     _base_url_option(base_url)
     imported = _run(lambda: import_feed(feed, out, base_url=base_url, offline=offline,
-                                        keep_new_feed_url=keep_new_feed_url))
+                                        keep_new_feed_url=keep_new_feed_url, timeout=timeout,
+                                        allow_private=allow_private))
     _emit(imported.warnings, "text", None)
     click.echo(f"imported {imported.episodes} episode(s) into {out}; {imported.next_step}", err=True)
 

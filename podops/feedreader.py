@@ -9,19 +9,25 @@ what the schema accepts and records a warning, at the feed's line, for everythin
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
+import os
 import re
+import socket
+import stat
+import threading
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from podops import __version__
 from podops.errors import Diagnostic, PodopsError
 from podops.schema import MAX_TEXT
-from podops.validate import check_url, language_code, parse_date
+from podops.validate import check_url, language_code, parse_date, parse_rfc2822
 from podops.vocabulary import CATEGORIES
 
 MAX_FEED = 64 * 1024 * 1024
@@ -52,26 +58,90 @@ LEGACY_SUBCATEGORIES = {  # old subcategory → the (category, subcategory) it b
 _FLAGS = {"yes": True, "true": True, "explicit": True, "no": False, "false": False, "clean": False}
 
 
-def fetch(source: str, limit: int = MAX_FEED, timeout: float = 30.0) -> bytes:
-    """Read a local file or an http(s) URL (nothing else), refusing anything over ``limit`` bytes."""
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects to http(s) only, and to private addresses only when they are allowed."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        scheme = urlsplit(newurl).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise PodopsError(f"{req.full_url}: redirects to {newurl}, a {scheme or 'relative'}: URL; "
+                              "only http(s) redirects are followed")
+        check_host(newurl, self.allow_private)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def check_host(url: str, allow_private: bool) -> None:
+    """Refuse a URL whose host is this machine or a private network, unless explicitly allowed.
+
+    An import run in CI from someone else's feed must not reach the runner's own services or
+    cloud metadata (169.254.169.254); ``--allow-private`` lifts this for local servers.
+    """
+    if allow_private:
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, urlsplit(url).port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        raise PodopsError(f"{url}: cannot resolve {host!r} ({getattr(exc, 'strerror', None) or exc})") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global or address.is_multicast:
+            raise PodopsError(f"{url}: {host} is a loopback or private address ({address}); pass "
+                              "--allow-private to fetch from it")
+
+
+def _get(source: str, limit: int, timeout: float, allow_private: bool) -> bytes:
+    check_host(source, allow_private)
+    opener = urllib.request.OpenerDirector()  # http(s) only: no file:, ftp: or data: redirects
+    for handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(),
+                    urllib.request.HTTPSHandler(), _Redirects(allow_private),
+                    urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
+        opener.add_handler(handler)
+    request = urllib.request.Request(source, headers={"User-Agent": f"podops/{__version__}"})
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return bytes(response.read(limit + 1))
+    except PodopsError:
+        raise
+    except urllib.error.HTTPError as exc:
+        raise PodopsError(f"{source}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        raise PodopsError(f"{source}: cannot fetch ({getattr(exc, 'reason', None) or exc})") from None
+
+
+def fetch(source: str, limit: int = MAX_FEED, timeout: float = 30.0, allow_private: bool = False) -> bytes:
+    """Read a local file or an http(s) URL (nothing else), refusing anything over ``limit`` bytes.
+
+    ``timeout`` bounds the whole fetch, redirects and a trickling body included, not each read:
+    the request runs in a daemon thread that is abandoned when the deadline passes.
+    """
     if re.match(r"^https?://", source, re.IGNORECASE):
-        opener = urllib.request.OpenerDirector()  # http(s) only: no file:, ftp: or data: redirects
-        for handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(),
-                        urllib.request.HTTPSHandler(), urllib.request.HTTPRedirectHandler(),
-                        urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
-            opener.add_handler(handler)
-        request = urllib.request.Request(source, headers={"User-Agent": f"podops/{__version__}"})
-        try:
-            with opener.open(request, timeout=timeout) as response:
-                data = response.read(limit + 1)
-        except urllib.error.HTTPError as exc:
-            raise PodopsError(f"{source}: HTTP {exc.code} {exc.reason}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise PodopsError(f"{source}: cannot fetch ({getattr(exc, 'reason', exc)})") from None
+        result: list[bytes | BaseException] = []
+
+        def run() -> None:
+            try:
+                result.append(_get(source, limit, timeout, allow_private))
+            except BaseException as exc:  # handed to the caller's thread
+                result.append(exc)
+
+        worker = threading.Thread(target=run, name="podops-fetch", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if not result:
+            raise PodopsError(f"{source}: no complete answer within {timeout:g} s; gave up")
+        if isinstance(result[0], BaseException):
+            raise result[0]
+        data = result[0]
     elif re.match(r"^[a-z][a-z0-9+.-]+:", source, re.IGNORECASE):
         raise PodopsError(f"{source}: only files and http(s) URLs can be imported")
     else:
         try:
+            mode = os.stat(source).st_mode
+            if not stat.S_ISREG(mode):  # a FIFO would block the read forever
+                raise PodopsError(f"{source}: not a regular file (a FIFO, socket or device?): not read")
             with open(source, "rb") as handle:
                 data = handle.read(limit + 1)
         except OSError as exc:
@@ -136,6 +206,11 @@ def text_of(parent: Any, *tags: str) -> str | None:
             if text:
                 return text
     return None
+
+
+def whole_number(text: str, digits: int = 15) -> bool:
+    """ASCII digits only, and not too many: ``²`` and Arabic-Indic digits pass ``isdigit`` but are no numbers here."""
+    return bool(re.fullmatch(rf"[0-9]{{1,{digits}}}", text))
 
 
 class FeedReader:
@@ -205,7 +280,7 @@ class FeedReader:
         value = text_of(parent, *tags)
         if value is None:
             return None
-        if not value.isdigit() or int(value) < 1:
+        if not whole_number(value) or int(value) < 1:
             self.warn(first(parent, *tags), tags[0], f"{value!r} is not a positive whole number: ignored")
             return None
         return int(value)
@@ -217,15 +292,17 @@ class FeedReader:
             return None
         try:
             return parse_date(value)
-        except ValueError:
-            pass
+        except ValueError as exc:
+            if "no timezone" not in str(exc):
+                self.warn(element, "pubDate", f"{value!r}: {exc}: ignored")
+                return None
         try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            self.warn(element, "pubDate", f"{value!r} is not an RFC 2822 date: ignored")
+            parsed = parse_rfc2822(value).replace(tzinfo=UTC)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            self.warn(element, "pubDate", f"{value!r} is not a usable RFC 2822 date: ignored")
             return None
         self.warn(element, "pubDate", f"{value!r} has no timezone: read as UTC")
-        return parsed.replace(tzinfo=UTC)
+        return parsed
 
     def language(self, element: Any, value: str | None) -> str | None:
         """The validator's language rule (``en-US`` → ``en-us``); an odd region is dropped, the language kept."""

@@ -10,7 +10,6 @@ What cannot be carried over is dropped with a warning that points at the feed's 
 from __future__ import annotations
 
 import hashlib
-import json
 import mimetypes
 import re
 import unicodedata
@@ -22,11 +21,21 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from podops.errors import Diagnostic, PodopsError
-from podops.feedreader import MAX_CHAPTERS, MAX_FEED, FeedReader, children, fetch, first, parse_feed, text_of
+from podops.feedreader import (
+    MAX_CHAPTERS,
+    MAX_FEED,
+    FeedReader,
+    children,
+    fetch,
+    first,
+    parse_feed,
+    text_of,
+    whole_number,
+)
 from podops.scaffold import SCHEMA_FILE, schema_reference, write_schema
 from podops.schema import MAX_TITLE
 from podops.urls import podcast_guid
-from podops.validate import check_email, check_url, parse_date, parse_duration
+from podops.validate import check_email, check_url, load_json, parse_date, parse_duration
 from podops.vocabulary import MEDIUMS
 from podops.yamlfile import create, document
 
@@ -96,10 +105,11 @@ class FeedImporter(FeedReader):
     """Reads one channel into show and episode resources, collecting warnings at feed lines."""
 
     def __init__(self, display: str, origin: str, offline: bool = False, timeout: float = 30.0,
-                 keep_new_feed_url: bool = False) -> None:
+                 keep_new_feed_url: bool = False, allow_private: bool = False) -> None:
         super().__init__(display)
         self.origin, self.offline, self.timeout = origin, offline, timeout
         self.keep_new_feed_url = keep_new_feed_url
+        self.allow_private = allow_private
 
     def new_feed_url(self, channel: Any, name: str, base_url: str | None) -> dict[str, str] | None:
         """itunes:new-feed-url, only when it names the new feed: apps move every subscriber to it."""
@@ -190,7 +200,7 @@ class FeedImporter(FeedReader):
             self.warn(element, "podcast:chapters", f"{href} not fetched (offline): chapters not imported")
             return []
         try:
-            data = json.loads(fetch(where, MAX_CHAPTERS, self.timeout))
+            data = load_json(fetch(where, MAX_CHAPTERS, self.timeout, self.allow_private))
         except (PodopsError, ValueError) as exc:
             self.warn(element, "podcast:chapters", f"chapters not imported: {exc}")
             return []
@@ -199,9 +209,14 @@ class FeedImporter(FeedReader):
         for entry in entries if isinstance(entries, list) else []:
             entry = entry if isinstance(entry, dict) else {}
             start, title = entry.get("startTime"), entry.get("title")
-            if not isinstance(start, int | float) or isinstance(start, bool) or start < 0 or not title:
-                self.warn(element, "podcast:chapters", f"chapter {entry!r} has no startTime or title: "
-                          "dropped")
+            if not isinstance(start, int | float) or isinstance(start, bool) or not title:
+                self.warn(element, "podcast:chapters", f"chapter {str(entry)[:200]!r} has no startTime or "
+                          "title: dropped")
+                continue
+            try:
+                parse_duration(start)
+            except ValueError as exc:
+                self.warn(element, "podcast:chapters", f"chapter {str(title)[:80]!r}: startTime {exc}: dropped")
                 continue
             chapter = {"start": start, "title": str(title)[:MAX_TITLE],
                        "url": self.url(element, "podcast:chapters", entry.get("url")),
@@ -220,7 +235,7 @@ class FeedImporter(FeedReader):
         if check_url(url):
             self.warn(element, "enclosure", f"{url!r}: {check_url(url)} (kept as is: fix it before building)")
         length = (element.get("length") or "").strip()
-        if not length.isdigit():
+        if not whole_number(length):
             self.warn(element, "enclosure", f"length {length!r} is not a size in bytes: set enclosure.size")
         written, duration = text_of(item, "itunes:duration"), None
         try:
@@ -230,7 +245,7 @@ class FeedImporter(FeedReader):
             self.warn(first(item, "itunes:duration"), "itunes:duration",
                       f"{written!r} is not a duration: ignored")
         kind = element.get("type") or mimetypes.guess_type(urlsplit(url).path)[0] or "audio/mpeg"
-        size = int(length) if length.isdigit() else None
+        size = int(length) if whole_number(length) else None
         return {"uri": url, "rel": "external", "type": kind, "size": size, "duration": duration}
 
     def episode(self, item: Any, show_guid: str, names: set[str],
@@ -296,11 +311,14 @@ def _prune(data: Any) -> Any:
 
 
 def import_feed(source: str, out: Path, base_url: str | None = None, offline: bool = False,
-                timeout: float = 30.0, keep_new_feed_url: bool = False) -> Imported:
-    """Import the feed at ``source`` (a file or an http(s) URL) as a new production in ``out``."""
+                timeout: float = 30.0, keep_new_feed_url: bool = False, allow_private: bool = False) -> Imported:
+    """Import the feed at ``source`` (a file or an http(s) URL) as a new production in ``out``.
+
+    ``timeout`` bounds each fetch as a whole; ``allow_private`` permits loopback and private hosts.
+    """
     display = source if re.match(r"^https?://", source, re.IGNORECASE) else Path(source).name
-    channel = parse_feed(fetch(source, MAX_FEED, timeout), display)
-    reader = FeedImporter(display, source, offline, timeout, keep_new_feed_url)
+    channel = parse_feed(fetch(source, MAX_FEED, timeout, allow_private), display)
+    reader = FeedImporter(display, source, offline, timeout, keep_new_feed_url, allow_private)
     show = reader.show(channel, base_url)
     reader.leftovers(channel, CHANNEL_READ, {
         "itunes:title": show["description"]["title"], "itunes:summary": show["description"]["summary"],

@@ -28,6 +28,11 @@ SAMPLES = 256
 WINDOW = 8192  # bytes searched for a frame at each sample: several of the longest frames
 MIN_ART, MAX_ART = 1400, 3000
 AUDIO_MIME = "audio/mpeg"
+# What podops publishes, by content type, and the file suffixes a web server serves as that type:
+# a published name must agree with its content, or a host would serve it as something else
+# (an "MP3" named .svg is served as image/svg+xml, with its script live on the site's origin).
+SUFFIXES = {"audio/mpeg": (".mp3",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
+DRAFT_SIZE = (375, 375)  # JPEG artwork is decoded at 1/8 scale: cheap, yet every byte is decoded
 _SIGNATURES = (  # what a non-MP3 file usually is, to say so plainly
     (b"RIFF", "a WAV (RIFF) file"),
     (b"fLaC", "a FLAC file"),
@@ -200,6 +205,47 @@ def _header(path: Path, info: Any) -> tuple[int, int] | None:
     return None
 
 
+def name_problem(path: Path, mime: str) -> str | None:
+    """Why a file's suffix does not agree with its content type (from the content), or None."""
+    allowed = SUFFIXES.get(mime, ())
+    suffix = path.suffix.lower()
+    if suffix in allowed:
+        return None
+    want = " or ".join(allowed) or "a known suffix"
+    shown = f"'{suffix}'" if suffix else "no suffix"
+    if mime == AUDIO_MIME:
+        return (f"an enclosure must be an MP3 named {want} (podops publishes MPEG audio); this name has "
+                f"{shown}, which a web server would serve as another type")
+    return f"the content is {mime}, so the name must end in {want}, not {shown}"
+
+
+def _id3_end(data: mmap.mmap) -> int:
+    """Where the ID3v2 tags at the start of a file end (0 when there are none; ID3v2.4 §3.1)."""
+    pos = 0
+    while data[pos:pos + 3] == b"ID3" and len(data) >= pos + 10:
+        raw = data[pos + 6:pos + 10]
+        if any(b & 0x80 for b in raw):
+            break  # not a syncsafe size: mutagen will have refused the tag
+        size = raw[0] << 21 | raw[1] << 14 | raw[2] << 7 | raw[3]
+        pos += 10 + size + (10 if data[pos + 5] & 0x10 else 0)
+    return pos
+
+
+def _check_lead(data: mmap.mmap, first_frame: int) -> None:
+    """Refuse bytes before the first MPEG frame that are not an ID3v2 tag (or its zero padding).
+
+    Decoders skip them, but a browser sniffing the file sees them first: ``<svg><script>…`` in
+    front of real frames passes as audio yet runs as a page where a host serves it by content.
+    """
+    start = min(_id3_end(data), first_frame)
+    junk = data[start:first_frame]
+    if junk.strip(b"\0"):
+        head = bytes(junk[:16]).decode("latin-1")
+        raise ProbeError(f"{first_frame - start} bytes before the first MPEG frame are not an ID3v2 tag "
+                         f"(they start {head!r}): refused, another program could read them as a "
+                         "different type")
+
+
 def _sniff(path: Path) -> None:
     with path.open("rb") as handle:
         head = handle.read(16)
@@ -223,6 +269,7 @@ def probe_audio(path: Path) -> AudioInfo:
         header = _header(path, info)
         sampled = header is not None and header[0] > 0 and header[1] > 0 and size > FULL_WALK_BYTES
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            _check_lead(data, info.frame_offset)
             if sampled:
                 assert header is not None
                 frames, samples, audio = header[0] + 1, 0, header[1]
@@ -270,12 +317,35 @@ def data_short(expected_bytes: int, size: int, offset: int) -> bool:
 
 
 def probe_image(path: Path) -> ImageInfo:
-    """Check artwork from its header: JPEG or PNG, RGB, square, 1400–3000 px (Apple)."""
+    """Check artwork by decoding it: JPEG or PNG, RGB, square, 1400–3000 px (Apple), not damaged.
+
+    The header is read first, so a giant or non-square image is refused before any decoding;
+    then the whole image is decoded (JPEG at 1/8 scale with ``draft``), which finds truncated
+    files and headers over garbage that a header check lets through.
+    """
+    limit = Image.MAX_IMAGE_PIXELS or 0
     try:
         with Image.open(path) as image:
             fmt, mode, (width, height) = image.format, image.mode, image.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ProbeError(f"not a readable image ({exc.__class__.__name__})") from None
+            _check_art(fmt, mode, width, height)
+            if fmt == "JPEG":
+                image.draft("RGB", DRAFT_SIZE)
+            image.load()
+    except ProbeError:
+        raise
+    except Image.DecompressionBombError:
+        raise ProbeError(f"image is larger than {limit * 2} pixels: refused (a decompression bomb?)") from None
+    except (UnidentifiedImageError, SyntaxError):
+        raise ProbeError("not a readable image (neither JPEG nor PNG, or damaged)") from None
+    except (OSError, ValueError, EOFError, MemoryError) as exc:  # Pillow on damaged data
+        reason = str(exc).strip() or exc.__class__.__name__
+        raise ProbeError(f"damaged image ({reason})") from None
+    mime = "image/jpeg" if fmt == "JPEG" else "image/png"
+    return ImageInfo(path.stat().st_size, width, height, mime)
+
+
+def _check_art(fmt: str | None, mode: str, width: int, height: int) -> None:
+    """Apple's artwork rules, from the header alone."""
     if fmt not in ("JPEG", "PNG"):
         raise ProbeError(f"artwork must be JPEG or PNG, this is {fmt}")
     if mode not in ("RGB", "P" if fmt == "PNG" else "RGB"):
@@ -285,5 +355,3 @@ def probe_image(path: Path) -> ImageInfo:
         raise ProbeError(f"artwork must be square, this is {width}×{height}")
     if not MIN_ART <= width <= MAX_ART:
         raise ProbeError(f"artwork must be {MIN_ART}–{MAX_ART} px, this is {width}×{height}")
-    mime = "image/jpeg" if fmt == "JPEG" else "image/png"
-    return ImageInfo(path.stat().st_size, width, height, mime)

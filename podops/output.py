@@ -2,26 +2,44 @@
 
 Nothing is written until everything rendered (``security.md`` §5). The new site is written to
 ``<out>.podops-tmp-<pid>`` beside the output, so the final rename stays on one filesystem; any
-error removes it and leaves the previous output byte-identical. Unchanged files are hard-linked
-from the previous output instead of rewritten. Media are copied from the production (never
-hard-linked: an in-place edit of a production file must not reach the published site), and a
-medium whose content hash matches what the previous build placed is hard-linked from there.
+error removes it and leaves the previous output byte-identical. The swap is one
+``renameat2(RENAME_EXCHANGE)`` where the kernel has it (no moment without a site), else two
+renames; a build killed between those leaves ``<out>.podops-old-<pid>``, which the next build
+puts back before anything else. Every output holds a marker, :data:`MARKER`: a non-empty folder
+without one is not podops' to replace (unless forced), since replacing it deletes its files.
+
+Unchanged files are hard-linked from the previous output instead of rewritten, but only when
+they are provably what the last build left: each file's stat signature (size, mtime, ctime,
+inode: any write moves the ctime) is recorded after the swap, and a file whose signature moved
+is checked against its recorded size and SHA-256, or else taken from the production. Media are
+copied from the production (never hard-linked to it: an in-place edit of a production file must
+not reach the published site).
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
+import hashlib
+import json
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from podops import urls
 from podops.errors import OutputError
 
 KEPT_NAMES = ("CNAME", ".nojekyll", ".well-known")  # user files kept across builds (like MkDocs' dotfiles)
+MARKER = urls.MARKER  # "podops wrote this folder": `publish` refuses folders without it
+MARKER_DATA = (json.dumps({"format": 1, "generator": "podops"}, sort_keys=True) + "\n").encode()
+RENAME_EXCHANGE = 2  # linux/fs.h
+AT_FDCWD = -100
+Placed = dict[str, list[object]]  # output path → [stat signature, size, sha256]
 
 
 def _normalise(path: str) -> str:
@@ -66,8 +84,19 @@ class Plan:
             p.stat().st_size for p, _ in self.links.values())  # kept pages are not counted
 
 
-def check_output(out: Path, production: Path) -> None:
-    """Refuse an output folder that is, contains, or lies inside the production, or is / or $HOME."""
+def real_output(out: Path) -> Path:
+    """The folder a build writes: a symlinked output is followed to its real folder, never replaced."""
+    if out.is_symlink():
+        target = out.resolve()
+        if not target.is_dir():
+            raise OutputError(f"{out}: is a symbolic link to {target}, which is not a folder; "
+                              "point it at a folder or remove it")
+        return target
+    return out.absolute()
+
+
+def check_output(out: Path, production: Path, force: bool = False) -> None:
+    """Refuse an output folder that overlaps the production, is / or $HOME, a mount point, or not ours."""
     out_real, prod_real = out.resolve(), production.resolve()
     home = Path.home().resolve()
     if out_real == prod_real or out_real.is_relative_to(prod_real) or prod_real.is_relative_to(out_real):
@@ -78,6 +107,47 @@ def check_output(out: Path, production: Path) -> None:
         raise OutputError(f"refusing to replace {out_real} with a site")
     if out_real.exists() and not out_real.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
+    if out_real.is_dir() and os.path.ismount(out_real):
+        raise OutputError(f"{out}: is a mount point, and a build replaces its output folder as a whole; "
+                          f"build into a folder inside it instead (e.g. -o {out / 'site'})")
+    if out_real.is_dir() and not force and not is_ours(out_real):
+        raise OutputError(f"{out}: the folder is not empty and holds no {MARKER}, so podops did not write "
+                          "it; a build would delete its files: choose another folder, or pass --force "
+                          "to replace its contents")
+
+
+def is_ours(folder: Path) -> bool:
+    """True when ``folder`` is empty (but for kept files) or holds the marker of a podops build."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    marker = folder / MARKER
+    if marker.is_file() and not marker.is_symlink():
+        return True
+    return all(name in KEPT_NAMES for name in names)
+
+
+def recover(out: Path) -> bool:
+    """Put back the output a killed build had moved aside (``<out>.podops-old-<pid>``); True if it did.
+
+    Runs under the output's lock, before anything else: a build that holds the lock is mid-swap
+    and its leftovers are its own.
+    """
+    out = out.absolute()
+    if out.exists() or out.is_symlink():
+        return False
+    leftovers = sorted(out.parent.glob(f"{out.name}.podops-old-*"), key=lambda p: p.stat().st_mtime_ns)
+    if not leftovers:
+        return False
+    try:
+        with lock(out):
+            if out.exists():
+                return False
+            os.rename(leftovers[-1], out)
+    except OutputError:
+        return False  # another build is swapping right now
+    return True
 
 
 @contextmanager
@@ -122,26 +192,93 @@ def _place(source: str, target: str) -> None:
 
 
 def _cleanup_stale(out: Path) -> None:
-    for stale in out.parent.glob(f"{out.name}.podops-*"):
+    """Remove what killed builds left: temporary folders, and set-aside outputs once one is back."""
+    for stale in out.parent.glob(f"{out.name}.podops-tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    if out.is_dir():
+        for stale in out.parent.glob(f"{out.name}.podops-old-*"):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
-def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None,
-           changed: list[str] | None = None) -> tuple[dict[str, int], dict[str, str]]:
+def signature(path: str) -> str | None:
+    """What changes whenever a file's bytes may have changed (any write moves the ctime)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
+
+
+def sha256_of(path: str) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def untouched(placed: Placed, rel: str, previous: str, digest: str | None = None) -> bool:
+    """True when the previous output's file is what the last build placed there (and holds ``digest``).
+
+    The stat signature recorded after the last swap decides cheaply; when it moved, the file's
+    size and content hash must still match the record.
+    """
+    record = placed.get(rel)
+    if not isinstance(record, list) or len(record) != 3:
+        return False
+    sig, size, sha = record
+    if digest is not None and sha != digest:
+        return False
+    now = signature(previous)
+    if now is None:
+        return False
+    if now == sig:
+        return True
+    try:
+        return os.path.getsize(previous) == size and sha256_of(previous) == sha
+    except OSError:
+        return False
+
+
+def valid_placed(value: object) -> Placed:
+    """The previous build's record of its files, or nothing when it is damaged or of an old shape."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, list) and len(v) == 3}
+
+
+def _copy_kept(source: Path, target: Path) -> None:
+    """Copy a kept user file or folder: regular files and folders only, never through a symlink."""
+    mode = os.lstat(source).st_mode
+    if stat.S_ISREG(mode):
+        shutil.copy2(source, target)
+    elif stat.S_ISDIR(mode):
+        target.mkdir()
+        for child in sorted(os.listdir(source)):
+            _copy_kept(source / child, target / child)
+
+
+def commit(plan: Plan, out: Path, placed: Placed | None = None,
+           changed: list[str] | None = None) -> tuple[dict[str, int], Placed]:
     """Write the plan beside ``out`` and swap it in; on any error the old output stays as it was.
 
-    ``placed`` maps media paths of the previous output to the content hash copied there; the
-    returned map is the one to remember for the next build. ``changed`` collects the paths whose
-    bytes differ from the previous output.
+    ``placed`` is the previous build's record of its files (see :func:`untouched`); the returned
+    record is the one to remember for the next build. ``changed`` collects the paths whose bytes
+    differ from the previous output. The :data:`MARKER` file is added to every output.
     """
-    placed = placed or {}
-    now_placed: dict[str, str] = {}
+    placed = valid_placed(placed)
+    digests: dict[str, tuple[int, str]] = {}
     out = out.absolute()
     _cleanup_stale(out)
     tmp = out.parent / f"{out.name}.podops-tmp-{os.getpid()}"
     stats = {"written": 0, "unchanged": 0, "copied": 0}
     made: set[str] = set()
     old, new = os.fspath(out), os.fspath(tmp)  # plain strings: tens of thousands of files
+    files = dict(plan.files)
+    files.setdefault(MARKER, MARKER_DATA)
 
     def target_of(rel: str) -> str:
         folder = rel.rpartition("/")[0]
@@ -152,8 +289,9 @@ def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None,
 
     try:
         tmp.mkdir(parents=True)
-        for rel, data in sorted(plan.files.items()):
+        for rel, data in sorted(files.items()):
             target, previous = target_of(rel), os.path.join(old, rel)
+            digests[rel] = (len(data), hashlib.sha256(data).hexdigest())
             if _same(previous, data):
                 _place(previous, target)  # unchanged bytes: no rewrite, same inode
                 stats["unchanged"] += 1
@@ -164,11 +302,16 @@ def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None,
                 if changed is not None:
                     changed.append(rel)
         for rel in sorted(plan.kept):
-            _place(os.path.join(old, rel), target_of(rel))
+            previous = os.path.join(old, rel)
+            if not untouched(placed, rel, previous):
+                raise OutputError(f"{rel}: changed in the output since the last build; build again")
+            _place(previous, target_of(rel))
+            size, sha = placed[rel][1:]
+            digests[rel] = (int(size), str(sha))  # type: ignore[call-overload]
             stats["unchanged"] += 1
         for rel, (source, digest) in sorted(plan.links.items()):
             target, previous = target_of(rel), os.path.join(old, rel)
-            if placed.get(rel) == digest and os.path.isfile(previous) and not os.path.islink(previous):
+            if untouched(placed, rel, previous, digest):
                 _place(previous, target)
                 stats["unchanged"] += 1
             else:
@@ -176,11 +319,11 @@ def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None,
                 stats["copied"] += 1
                 if changed is not None:
                     changed.append(rel)
-            now_placed[rel] = digest
+            digests[rel] = (os.path.getsize(target), digest)
         for name in KEPT_NAMES:
             kept = out / name
-            if kept.exists() and not (tmp / name).exists():
-                (shutil.copytree if kept.is_dir() else shutil.copy2)(kept, tmp / name)
+            if os.path.lexists(kept) and not os.path.lexists(tmp / name):
+                _copy_kept(kept, tmp / name)
         _swap(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -189,13 +332,42 @@ def commit(plan: Plan, out: Path, placed: dict[str, str] | None = None,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return stats, now_placed
+    record: Placed = {}
+    for rel, (size, sha) in digests.items():
+        sig = signature(os.path.join(old, rel))
+        if sig is not None:
+            record[rel] = [sig, size, sha]
+    return stats, record
+
+
+_libc: ctypes.CDLL | None = None
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Swap two paths in one step with ``renameat2(RENAME_EXCHANGE)``; False where it is unsupported."""
+    global _libc
+    try:
+        if _libc is None:
+            _libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = _libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EPERM):
+        return False  # an old kernel, a filesystem without it, or a seccomp filter: use two renames
+    raise OSError(code, os.strerror(code), b)
 
 
 def _swap(tmp: Path, out: Path) -> None:
-    """Put ``tmp`` in place of ``out`` (two renames; the old tree is removed afterwards)."""
+    """Put ``tmp`` in place of ``out``: one atomic exchange where possible, else two renames."""
     if not out.exists():
         os.rename(tmp, out)
+        return
+    if _exchange(os.fspath(tmp), os.fspath(out)):
+        shutil.rmtree(tmp, ignore_errors=True)  # now the previous output
         return
     old = out.parent / f"{out.name}.podops-old-{os.getpid()}"
     os.rename(out, old)

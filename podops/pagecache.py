@@ -3,8 +3,9 @@
 A page's key hashes everything it is made from: the podops code and theme files (the salt), and
 the ``repr`` of the model objects the page shows (shows and releases leave their episode lists
 out of ``repr``; pages that list episodes add what they list). A page whose key matches the one
-recorded for the previous build, and whose file is still in the previous output, is hard-linked
-from there. Any doubt means rendering: a missing record, a missing file, or override templates
+recorded for the previous build, and whose file is still in the previous output exactly as that
+build left it (:func:`podops.output.untouched`), is hard-linked from there. Any doubt means
+rendering: a missing record, a missing or edited file, or override templates
 that reach into episode lists, which the keys cannot see.
 """
 
@@ -14,7 +15,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from podops import fingerprint, markup
+from podops import fingerprint, markup, output
 from podops.model import Episode, Release
 
 
@@ -29,8 +30,10 @@ def salt(overrides: Path | None) -> str:
 class PageCache:
     """Remembers each page's key and says whether the previous output's copy can be reused."""
 
-    def __init__(self, previous: dict[str, str] | None, out: Path | None, salt: str, enabled: bool = True) -> None:
-        self.previous = previous or {}
+    def __init__(self, previous: dict[str, str] | None, out: Path | None, salt: str, enabled: bool = True,
+                 placed: output.Placed | None = None) -> None:
+        self.previous = previous if isinstance(previous, dict) else {}
+        self.placed = placed or {}
         self.out = out
         self.salt = salt
         self.enabled = enabled and out is not None
@@ -61,4 +64,4 @@ class PageCache:
             return False
         assert self.out is not None
         previous = os.path.join(self.out, path)
-        return os.path.isfile(previous) and not os.path.islink(previous)
+        return output.untouched(self.placed, path, previous)  # a page edited by hand is rendered again

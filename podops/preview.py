@@ -8,12 +8,17 @@ responses. Pages poll ``/__podops__/version`` and reload when the build counter 
 
 from __future__ import annotations
 
+import fcntl
 import html
 import json
+import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
+import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -28,6 +33,8 @@ from podops.errors import PodopsError
 from podops.server import SiteHandler, start_server, stop_server
 
 PREFIX = "/__podops__/"
+PREVIEW_PREFIX = "podops-serve-"
+LOCK_NAME = ".preview-lock"
 RELOAD_JS = b"""\
 (() => {
   const me = document.currentScript;
@@ -79,9 +86,16 @@ class LiveHandler(SiteHandler):
 
     def do_GET(self) -> None:
         """Answer the live-reload endpoints, else serve the site."""
+        self._live(head=False)
+
+    def do_HEAD(self) -> None:
+        """The headers GET would send, for the live-reload endpoints too."""
+        self._live(head=True)
+
+    def _live(self, head: bool) -> None:
         path = urlsplit(self.path).path
         if not path.startswith(PREFIX):
-            super().do_GET()
+            super().do_HEAD() if head else super().do_GET()
             return
         version, error = self.state.snapshot()
         endpoints = {
@@ -90,9 +104,9 @@ class LiveHandler(SiteHandler):
         }
         body, ctype = endpoints.get(path[len(PREFIX):], (b"", ""))
         if not ctype:
-            self.send_missing(head=False)
+            self.send_missing(head=head)
             return
-        self.send_body(HTTPStatus.OK, body, ctype, head=False)
+        self.send_body(HTTPStatus.OK, body, ctype, head=head)
 
     def decorate(self, body: bytes) -> bytes:
         """Append the reload script (and the escaped error overlay) to an HTML page."""
@@ -103,6 +117,35 @@ class LiveHandler(SiteHandler):
         index = body.lower().rfind(b"</body>")
         cut = index if index >= 0 else len(body)
         return body[:cut] + extra.encode() + body[cut:]
+
+
+def clean_stale(folder: Path | None = None) -> list[Path]:
+    """Remove preview folders whose preview is gone (``kill -9`` skips every cleanup).
+
+    A live preview holds an exclusive lock on its folder's :data:`LOCK_NAME`; a folder whose lock
+    can be taken (or that has none and is over a minute old) belongs to no running preview.
+    """
+    removed = []
+    for candidate in sorted((folder or Path(tempfile.gettempdir())).glob(f"{PREVIEW_PREFIX}*")):
+        try:
+            info = candidate.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                continue
+            lock_path = candidate / LOCK_NAME
+            if not lock_path.exists():
+                if time.time() - info.st_mtime < 60:
+                    continue  # being created right now
+            else:
+                with lock_path.open("a") as handle:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # a running preview's
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+        except OSError:
+            continue
+    return removed
 
 
 def source_filter(ignored: Path) -> DefaultFilter:
@@ -119,7 +162,10 @@ class Preview:
         self.drafts = drafts
         self.notify = notify or (lambda report, error: None)
         self.state = State()
-        self.workdir = Path(tempfile.mkdtemp(prefix="podops-serve-"))
+        clean_stale()
+        self.workdir = Path(tempfile.mkdtemp(prefix=PREVIEW_PREFIX))
+        self.claim = (self.workdir / LOCK_NAME).open("w")  # held while this preview lives
+        fcntl.flock(self.claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.out = self.workdir / "site"
         self.stopping = threading.Event()
         self.watching = threading.Event()
@@ -129,6 +175,7 @@ class Preview:
                                                  handler=_live_handler(self.state))
         except BaseException:
             shutil.rmtree(self.workdir, ignore_errors=True)
+            self.claim.close()
             raise
 
     def rebuild(self) -> Report | None:
@@ -141,6 +188,14 @@ class Preview:
             return None
         except OSError as exc:
             error = PodopsError(f"{exc.filename or self.root}: {exc.strerror or exc}")
+            self.state.record(str(error))
+            self.notify(None, error)
+            return None
+        except Exception as exc:  # a podops bug must not end the preview: show it, keep watching
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            error = PodopsError(f"internal error while building ({exc.__class__.__name__}: {exc}) at "
+                                f"{Path(where.filename).name}:{where.lineno}; the preview keeps watching, "
+                                "please report this")
             self.state.record(str(error))
             self.notify(None, error)
             return None
@@ -164,7 +219,10 @@ class Preview:
         for changed in changes:  # the first (empty) yield comes once the watch is in place
             self.watching.set()
             if changed:
-                self.rebuild()
+                try:
+                    self.rebuild()
+                except Exception as exc:  # noqa: BLE001 - e.g. the notify callback; the watch must go on
+                    self.state.record(f"preview error: {exc.__class__.__name__}: {exc}")
 
     def wait(self) -> None:
         """Block until :meth:`close`, Ctrl-C or SIGTERM (so the temporary site is always removed)."""
@@ -186,6 +244,7 @@ class Preview:
             self.thread.join(timeout=5)
         stop_server(self.server)
         shutil.rmtree(self.workdir, ignore_errors=True)
+        self.claim.close()
 
     def __enter__(self) -> Self:
         return self.start()

@@ -23,23 +23,46 @@ from podops.schema import DEFAULT_PAGE_SIZE, EPISODE, SHOW
 from podops.store import Store
 from podops.validate import Validator, check_url
 from podops.vocabulary import CATEGORIES
-from podops.yamlfile import MAX_BYTES, Mapping, load, load_bytes
+from podops.yamlfile import MAX_BYTES, Mapping, describe_mode, load, load_bytes, regular_size
 
 SKIPPED_DIRS = {"templates", "node_modules", "__pycache__"}
 KINDS = {"show": "show", "shows": "show", "episode": "episode", "episodes": "episode"}
 SHOW_FILE = re.compile(r"^show(?:-[0-9a-f]{12})?\.ya?ml$")  # format.md: what marks a production
 
 
-def discover(root: Path) -> Iterator[Path]:
-    """Yield YAML files under ``root`` in a stable, locale-independent order, never leaving it."""
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and d not in SKIPPED_DIRS)
-        for name in sorted(files):
-            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
+MAX_FOLDER_DEPTH = 32  # deeper than any real production; os.walk would exhaust the stack at ~1000
+
+
+def discover(root: Path, problems: Problems | None = None) -> Iterator[Path]:
+    """Yield YAML files under ``root`` in a stable, locale-independent order, never leaving it.
+
+    The walk is iterative and stops :data:`MAX_FOLDER_DEPTH` folders down (a located error).
+    """
+    real_root = root.resolve()
+    pending = [(os.fspath(root), 0)]
+    while pending:
+        folder, depth = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        dirs = [e for e in entries if e.is_dir(follow_symlinks=False)
+                and not e.name.startswith((".", "_")) and e.name not in SKIPPED_DIRS]
+        for entry in entries:
+            name = entry.name
+            wanted = name.endswith((".yaml", ".yml")) and not name.startswith(".")
+            if wanted and not entry.is_dir(follow_symlinks=False):
                 path = Path(folder, name)
-                if path.is_symlink() and not _inside(path.resolve(), root.resolve()):
+                if path.is_symlink() and not _inside(path.resolve(), real_root):
                     continue
                 yield path
+        if dirs and depth + 1 > MAX_FOLDER_DEPTH:
+            if problems is not None:
+                shown = Path(dirs[0].path).relative_to(root).as_posix()
+                problems.add(shown, message=f"folders nested deeper than {MAX_FOLDER_DEPTH} levels: "
+                             "not searched for resources")
+            continue
+        pending.extend((e.path, depth + 1) for e in reversed(dirs))
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -77,10 +100,11 @@ def load_production(root: Path, store: Store | None = None) -> Production:
     shows: list[Show] = []
     episodes: list[Episode] = []
     broken = False  # a show file that is unreadable or has no usable GUID: its episodes cannot be linked
-    for path in discover(root):
+    for path in discover(root, problems):
         display = path.relative_to(root).as_posix()
         kind, values, marks, diagnostics = _read_cached(path, display, store) if store else _read(path, display)
         problems.extend(diagnostics)
+        unreadable = unreadable or (kind is None and any(d.severity == "error" for d in diagnostics))
         if kind == "show":
             shows.append(_show(values, path, display, marks))
             broken = broken or not shows[-1].guid
@@ -121,15 +145,22 @@ def _read(path: Path, display: str, raw: bytes | None = None) -> Read:
 
 def _read_cached(path: Path, display: str, store: Store) -> Read:
     """:func:`_read` through the store, keyed by the file's bytes and the checking code."""
-    if path.stat().st_size > MAX_BYTES:
+    try:
+        size = regular_size(path, display)
+    except ResourceError as exc:
+        return None, {}, {}, exc.diagnostics
+    if size > MAX_BYTES:
         return _read(path, display)
     raw = path.read_bytes()
     key = hashlib.sha256(_CODE.encode() + b"\0" + raw).hexdigest()
     cached = store.get("resource", key)
     if cached is not None:
-        kind, values, marks, diagnostics = json.loads(cached, object_hook=_decode)
-        return (kind, values, {k: tuple(v) for k, v in marks.items()},
-                [Diagnostic(display, *d) for d in diagnostics])
+        try:
+            kind, values, marks, diagnostics = json.loads(cached, object_hook=_decode)
+            return (kind, dict(values), {str(k): (int(v[0]), int(v[1])) for k, v in marks.items()},
+                    [Diagnostic(display, *d) for d in diagnostics])
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError):
+            pass  # a damaged or foreign cache record: read the file again
     kind, values, marks, diagnostics = _read(path, display, raw)
     rows = [[d.line, d.column, d.field, d.message, d.severity] for d in diagnostics]
     store.put("resource", key, json.dumps([kind, values, marks, rows], default=_encode))  # order kept
@@ -360,7 +391,8 @@ def _check_assets(show: Show, assets: list[Asset | None], root: Path, problems: 
         if not all(real.startswith(os.path.join(folder, "")) for folder in (os.fspath(show.root), os.fspath(root))):
             _dup(problems, owner, asset.field, f"{asset.uri!r}: path escapes the production directory")
             continue
-        if not os.path.isfile(real):
-            _dup(problems, owner, asset.field, f"{asset.uri!r} is not a file")
+        what = describe_mode(os.stat(real).st_mode)
+        if what is not None:  # a FIFO or device would block (or never end) a read: never opened
+            _dup(problems, owner, asset.field, f"{asset.uri!r} is {what}, not a regular file: refused")
             continue
         asset.path = Path(real)

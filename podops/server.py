@@ -9,10 +9,12 @@ source (``security.md`` §4), so :func:`start_server` refuses anything but a loo
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import html
 import ipaddress
 import os
+import posixpath
 import re
 import socket
 import threading
@@ -22,7 +24,7 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from podops.errors import PodopsError
 
@@ -44,6 +46,25 @@ API_TYPE = "application/vnd.api+json"  # documents under api/ (podops.api.MEDIA_
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 
+IDLE_TIMEOUT = 30.0  # seconds a connection may stay silent before the server closes it
+MAX_DIGITS = 18  # a byte position longer than this is past any file: read it as "too far"
+
+
+def redirect_target(raw_path: str) -> str:
+    """The ``Location`` for a folder asked without its slash: the normalised path, backslashes encoded.
+
+    Echoing the raw path would turn ``/\\evil.example/../show`` or ``//evil.example/../show``
+    into a redirect to another host (browsers read ``/\\`` as ``//``), so the folder's own
+    normalised path is sent instead, percent-encoded, with exactly one leading slash.
+    """
+    clean = posixpath.normpath("/" + unquote(raw_path)).lstrip("/")
+    return "/" + quote(clean, safe="/!$&'()*+,;=:@~-._") + ("/" if clean else "")
+
+
+def _position(digits: str) -> int:
+    return int(digits) if len(digits) <= MAX_DIGITS else 10 ** MAX_DIGITS
+
+
 def byte_range(header: str | None, size: int) -> tuple[int, int] | Literal[False] | None:
     """Read a ``Range`` header: (first, last) to send, None to send everything, False if unsatisfiable."""
     if not header:
@@ -53,11 +74,11 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | Literal[False
         return None  # several ranges, other units or bad syntax: RFC 9110 lets us send the whole file
     first, last = match.groups()
     if first == "":  # bytes=-n: the last n bytes
-        length = int(last)
+        length = _position(last)
         return (max(size - length, 0), size - 1) if length and size else False
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if last and int(last) < start:
+    start = _position(first)
+    end = min(_position(last), size - 1) if last else size - 1
+    if last and _position(last) < start:
         return None  # an invalid range is ignored, not refused
     return (start, end) if start < size else False
 
@@ -112,12 +133,31 @@ class SiteHandler(SimpleHTTPRequestHandler):
         inside = os.path.commonpath([root, os.path.realpath(path)]) == root  # no symlinks out
         return path if inside and os.path.isfile(path) else None
 
+    def setup(self) -> None:
+        """Give every connection an idle deadline, so idle sockets cannot pile up forever."""
+        self.timeout = getattr(self.server, "idle_timeout", IDLE_TIMEOUT)  # type: ignore[misc]
+        super().setup()
+
+    def handle_one_request(self) -> None:
+        """Answer every request with a status: a handler failure is a 500, never a dropped connection."""
+        try:
+            super().handle_one_request()
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True
+        except Exception:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR)
+
     def _respond(self, head: bool) -> None:
         raw_path = urlsplit(self.path).path
+        if "\0" in unquote(raw_path) or "\0" in self.path:
+            self.send_error(HTTPStatus.BAD_REQUEST, "NUL byte in the path")
+            return
         local = self.translate_path(self.path)
         if os.path.isdir(local) and not raw_path.endswith("/"):
             self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-            self.send_header("Location", raw_path + "/")
+            self.send_header("Location", redirect_target(raw_path))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -219,15 +259,21 @@ def check_loopback(host: str) -> None:
         raise PodopsError(f"refusing to listen on {host!r}: the preview server only binds to 127.0.0.1")
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # browsers open many connections at once; a backlog of 5 drops them
+
+
 def start_server(root: Path, host: str = "127.0.0.1", port: int = 0,
-                 handler: Callable[..., SiteHandler] = SiteHandler) -> tuple[ThreadingHTTPServer, str]:
+                 handler: Callable[..., SiteHandler] = SiteHandler,
+                 idle_timeout: float = IDLE_TIMEOUT) -> tuple[ThreadingHTTPServer, str]:
     """Serve ``root`` from a daemon thread; return the server and its base URL (ending in "/")."""
     check_loopback(host)
     try:
-        server = ThreadingHTTPServer((host, port), partial(handler, directory=os.fspath(root)))
+        server = _Server((host, port), partial(handler, directory=os.fspath(root)))
     except OSError as exc:
         raise PodopsError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
     server.daemon_threads = True
+    server.idle_timeout = idle_timeout  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="podops-server", daemon=True)
     thread.start()

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from podops import markup, search, urls
+from podops.errors import Diagnostic, TemplateError
 from podops.model import Asset, Episode, Release, Show
 from podops.output import Plan
 from podops.pagecache import PageCache
@@ -129,6 +130,22 @@ def newest(episodes: list[Episode], fallback: datetime | None) -> str:
     return iso_date(max((e.date for e in episodes if e.date), default=fallback))
 
 
+def blame_data(exc: TemplateError, resource: Episode | Show | None, path: str) -> TemplateError:
+    """Point a failure inside a built-in template at the resource whose data caused it.
+
+    The built-in theme is tested; when it fails, the data is the cause, and the podcaster
+    needs the YAML file to fix, not a line in podops' own templates. Override templates
+    (``templates/…``) are the author's code and keep their own location.
+    """
+    if resource is None or all(d.path.startswith("templates/") for d in exc.diagnostics):
+        return exc
+    line, column = resource.mark("metadata.name")
+    return TemplateError([
+        Diagnostic(resource.display, line, column, "",
+                   f"cannot render {path} from this resource: {d.message} (in the built-in template "
+                   f"{Path(d.path).name}:{d.line})") for d in exc.diagnostics])
+
+
 class SiteRenderer:
     """Renders every page of one build into a plan and remembers their URLs for the sitemap."""
 
@@ -171,7 +188,11 @@ class SiteRenderer:
         context.setdefault("jsonld", None)
         context.setdefault("image_url", None)
         context.setdefault("audio_url", None)
-        self.plan.add(path, self.theme.render(template, page_path=path, canonical=canonical, **context))
+        try:
+            text = self.theme.render(template, page_path=path, canonical=canonical, **context)
+        except TemplateError as exc:
+            raise blame_data(exc, context.get("episode") or context.get("show"), path) from None
+        self.plan.add(path, text)
         if lastmod is not None:
             self.sitemap.append(SitemapEntry(canonical, lastmod))
 

@@ -9,8 +9,10 @@ content hash finds the old entry again. A corrupt store is deleted and rebuilt, 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -38,13 +40,33 @@ class Store:
         self.writable = writable
         self.db: sqlite3.Connection | None = None
         self.hits = self.misses = 0
-        if writable:
-            self.path.parent.mkdir(exist_ok=True)
-            ignore = self.path.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# podops cache: safe to delete, never commit\n*\n")
-        if self.path.exists() or writable:
-            self._open()
+        self.warning: str | None = None  # why the cache is not used, said once per run
+        made = False
+        try:
+            if writable:
+                made = not os.path.lexists(self.path.parent)
+                self.path.parent.mkdir(exist_ok=True)
+                ignore = self.path.parent / ".gitignore"
+                if not ignore.exists():
+                    ignore.write_text("# podops cache: safe to delete, never commit\n*\n")
+            if self.path.exists() or writable:
+                self._open()
+        except (OSError, sqlite3.Error) as exc:
+            self.db = None
+            if made:  # leave nothing half-made behind
+                shutil.rmtree(self.path.parent, ignore_errors=True)
+            self._unusable(exc)
+
+    def _unusable(self, exc: BaseException) -> None:
+        """Carry on without the cache: slower, never wrong, and said once."""
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            reason = "disk full"
+        elif isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+        else:
+            reason = str(exc) or exc.__class__.__name__
+        if self.writable and self.warning is None:
+            self.warning = f"cannot use the cache {self.path} ({reason}): building without it"
 
     def _open(self) -> None:
         try:
@@ -53,6 +75,8 @@ class Store:
             if not self.writable:
                 self.db = None
                 return
+            if self.path.is_dir() and not self.path.is_symlink():
+                raise
             self.path.unlink(missing_ok=True)  # corrupt: rebuild from scratch
             self.db = self._connect()
 
@@ -112,7 +136,13 @@ class Store:
             rows = self.db.execute("SELECT key, value FROM entries WHERE kind=?", (kind,)).fetchall()
         except sqlite3.DatabaseError:
             return {}
-        return {key: json.loads(value) for key, value in rows}
+        values = {}
+        for key, value in rows:
+            try:
+                values[key] = json.loads(value)
+            except (ValueError, TypeError):
+                continue  # a damaged record is dropped; the next build rebuilds it
+        return values
 
     def replace(self, kind: str, values: dict[str, Any]) -> None:
         """Make ``values`` the whole cache of one kind, dropping entries no longer used."""
@@ -130,7 +160,8 @@ class Store:
             return None
         try:
             return self.db.execute(sql, args).fetchone()
-        except sqlite3.DatabaseError:
+        except sqlite3.Error as exc:
+            self._unusable(exc)
             self.db = None
             return None
 
@@ -139,13 +170,18 @@ class Store:
             return
         try:
             self.db.execute(sql, args)
-        except sqlite3.DatabaseError:
+        except sqlite3.Error as exc:
+            self._unusable(exc)
             self.db = None
 
     def close(self) -> None:
-        """Flush and close."""
+        """Flush and close; a cache that cannot be saved is only a slower next build."""
         if self.db is not None:
-            if self.db.in_transaction:
-                self.db.execute("COMMIT")
-            self.db.close()
-            self.db = None
+            try:
+                if self.db.in_transaction:
+                    self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._unusable(exc)
+            finally:
+                self.db.close()
+                self.db = None

@@ -9,7 +9,9 @@ render is not, and only sanitised HTML is ever marked safe.
 
 from __future__ import annotations
 
+import os
 import posixpath
+import stat
 import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -127,6 +129,60 @@ def href(context: Any, target: str) -> str:
     if base:
         return urls.absolute(base, target)  # a 404 page is served at any depth
     return relative(target, context["page_path"])
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, in a podcaster's words."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def check_overrides(folder: Path, root: Path) -> list[Diagnostic]:
+    """Refuse what a theme override must not publish: symlinks leaving the production, FIFOs, devices.
+
+    Everything under ``templates/`` (and ``_static/``) ends up in pages or is copied verbatim, so
+    a link to ``/proc/self/environ`` would publish the build's environment (``security.md`` §4).
+    Links that stay inside the production are followed; nothing here is opened.
+    """
+    root = root.resolve()
+    problems: list[Diagnostic] = []
+    seen: set[str] = set()
+    pending = [(os.fspath(folder), "templates")]
+    while pending:
+        current, shown = pending.pop()
+        real_folder = os.path.realpath(current)
+        if real_folder in seen:
+            continue
+        seen.add(real_folder)
+        try:
+            names = sorted(os.listdir(current))
+        except OSError as exc:
+            problems.append(Diagnostic(shown, message=f"cannot read folder ({exc.strerror})"))
+            continue
+        for name in names:
+            path, display = os.path.join(current, name), f"{shown}/{name}"
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                real = Path(os.path.realpath(path))
+                if not real.is_relative_to(root):
+                    problems.append(Diagnostic(display, message=f"symbolic link to {real}, outside the "
+                                               "production: refused (it would be published)"))
+                    continue
+                try:
+                    mode = os.stat(path).st_mode
+                except OSError:
+                    problems.append(Diagnostic(display, message="broken symbolic link"))
+                    continue
+            if stat.S_ISDIR(mode):
+                pending.append((path, display))
+            elif not stat.S_ISREG(mode):
+                problems.append(Diagnostic(display, message=f"is {_kind(mode)}: refused without opening it"))
+    return sorted(problems)
 
 
 class Theme:

@@ -1,23 +1,31 @@
 """Transcripts as an episode page shows them: WebVTT, SubRip, Podcasting 2.0 JSON, HTML or plain text.
 
 Subtitle files are cut into cues a few seconds long; a reader wants paragraphs, so a speaker's
-consecutive cues are merged. Unreadable files yield nothing and the page simply links the file.
+consecutive cues are merged. Before that, the probe stage checks each file (:func:`check_transcript`):
+at most :data:`MAX_BYTES`, UTF-8, content that is what its name says (a ``.vtt`` starts with
+``WEBVTT``, a ``.json`` is a Podcasting 2.0 transcript), and times that are finite and plausible.
 """
 
 from __future__ import annotations
 
 import html
-import json
+import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from markupsafe import Markup
 
 from podops import markup, urls
 from podops.model import Asset, Show
 from podops.theme import complete_html
+from podops.validate import load_json
 
 TRANSCRIPT_PARAGRAPH = 480  # characters: merge a speaker's cues into paragraphs about this long
+MAX_BYTES = 10 * 1024 * 1024  # a transcript's size limit: 10 MB is days of speech
+MAX_SECONDS = 100 * 3600  # a time past 100 hours is a mistake, not an episode
+_TIME_LINE = re.compile(r"^\s*((?:\d+:)?\d+:\d+[.,]\d+)\s*-->\s*((?:\d+:)?\d+:\d+[.,]\d+)")
 _TIMING = re.compile(r"^\s*(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})\s*-->")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]*)>")
 _TAG = re.compile(r"<[^>]*>")
@@ -40,6 +48,65 @@ class Transcript:
     url: str
     cues: list[Cue] = field(default_factory=list)
     html: Markup | None = None
+
+
+def _position(text: str, index: int) -> str:
+    line = text.count("\n", 0, index) + 1
+    return f"line {line}, column {index - (text.rfind(chr(10), 0, index) + 1) + 1}"
+
+
+def _seconds(stamp: str) -> float:
+    parts = stamp.replace(",", ".").split(":")
+    return sum(float(part) * 60 ** i for i, part in enumerate(reversed(parts)))
+
+
+def _check_time(value: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{where}: time {value!r} is not a number of seconds")
+    if not 0 <= value <= MAX_SECONDS:
+        raise ValueError(f"{where}: time {value!r} is outside 0–{MAX_SECONDS} seconds (100 hours)")
+
+
+def check_transcript(path: Path) -> dict[str, Any]:
+    """Check a local transcript is what its name says; return its size and MIME type (ValueError if not)."""
+    from podops.vocabulary import TRANSCRIPT_TYPES
+
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ValueError(f"transcript is {size} bytes; the limit is {MAX_BYTES} (10 MB)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start}): a transcript is a text file") from None
+    if "\x00" in text:
+        raise ValueError(f"NUL byte at {_position(text, text.index(chr(0)))}: a transcript is a text file")
+    suffix = path.suffix.lower()
+    if suffix == ".vtt" and not re.match(r"WEBVTT(?:[ \t]|\r?\n|$)", text):
+        raise ValueError("not WebVTT: a .vtt file starts with 'WEBVTT'")
+    if suffix == ".srt" and "-->" not in text:
+        raise ValueError("not SubRip: no timing line such as '00:00:01,000 --> 00:00:04,000'")
+    if suffix in (".vtt", ".srt"):
+        for number, line in enumerate(text.splitlines(), start=1):
+            match = _TIME_LINE.match(line) if "-->" in line else None
+            if match:
+                for stamp in match.groups():
+                    _check_time(_seconds(stamp), f"line {number}")
+    if suffix == ".json":
+        try:
+            data = load_json(text)
+        except ValueError as exc:
+            raise ValueError(f"not a JSON transcript ({exc})") from None
+        segments = data.get("segments") if isinstance(data, dict) else None
+        if not isinstance(segments, list):
+            raise ValueError("not a Podcasting 2.0 JSON transcript: no \"segments\" list")
+        for index, segment in enumerate(segments):
+            if not isinstance(segment, dict):
+                raise ValueError(f"segments[{index}] is not an object")
+            for key in ("startTime", "endTime"):
+                if key in segment:
+                    _check_time(segment[key], f"segments[{index}].{key}")
+    return {"size": size, "mime": TRANSCRIPT_TYPES[suffix]}
 
 
 def read_cues(text: str) -> list[Cue]:
@@ -67,7 +134,7 @@ def read_cues(text: str) -> list[Cue]:
 def read_json_cues(text: str) -> list[Cue]:
     """Cues of a Podcasting 2.0 JSON transcript (``segments`` with speaker, startTime, body)."""
     try:
-        segments = json.loads(text).get("segments", [])
+        segments = load_json(text).get("segments", [])
         cues = [Cue(float(s.get("startTime", 0)), str(s.get("speaker") or ""), str(s.get("body") or ""))
                 for s in segments if isinstance(s, dict)]
     except (ValueError, TypeError, AttributeError):

@@ -7,6 +7,7 @@ Values PodOps wrote that Apple rejects are read and normalised here (``format.md
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import unicodedata
 import uuid
@@ -33,6 +34,23 @@ _FLAGS = {"yes": True, "true": True, "no": False, "false": False}
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+MAX_SECONDS = 100 * 3600  # durations and chapter starts past 100 hours are mistakes
+_RFC_YEAR = re.compile(r"^(?:\w{3},\s*)?\d{1,2}\s+\w{3}\s+(\d+)\s")
+
+
+def parse_rfc2822(text: str) -> datetime:
+    """An RFC 2822 date (naive when its zone is -0000 or missing), the year exactly as written.
+
+    The email parser reads years below 100 as 19xx/20xx (RFC 2822 §4.3, obsolete two-digit
+    years), so ``0001`` would silently become 2001; a four-digit year is taken as written.
+    """
+    parsed = parsedate_to_datetime(text)
+    written = _RFC_YEAR.match(text.strip())
+    if written and len(written.group(1)) >= 3 and int(written.group(1)) != parsed.year:
+        parsed = parsed.replace(year=int(written.group(1)))
+    return parsed
+
+
 def parse_date(value: str) -> datetime:
     """Read RFC 1123Z (as PodOps writes) or ISO 8601; a timezone is mandatory."""
     text = value.strip()
@@ -42,8 +60,8 @@ def parse_date(value: str) -> datetime:
         if re.match(r"^\d{4}-\d\d-\d\d", text) and "out of range" in str(exc):
             raise ValueError(str(exc)) from None  # e.g. 2024-02-30: day is out of range for month
         try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+            parsed = parse_rfc2822(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
             raise ValueError(
                 "not a date: use 'Fri, 04 Jun 2021 20:10:24 +0000' or '2021-06-04T20:10:24+00:00'"
             ) from None
@@ -51,7 +69,10 @@ def parse_date(value: str) -> datetime:
             parsed = parsed.replace(tzinfo=None)
     if parsed.tzinfo is None:
         raise ValueError("date has no timezone: add one, e.g. +0000 or Z")
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ValueError("date is out of range: in UTC it falls before year 1 or after year 9999") from None
 
 
 def parse_duration(value: Any) -> float:
@@ -59,10 +80,13 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("must be seconds or H:MM:SS")
     if isinstance(value, int | float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"must be a finite number of seconds (got {value!r})")
         if value < 0:
             raise ValueError("must not be negative")
-        return float(value)
-    match = _DURATION.match(str(value).strip())
+        return _plausible(float(value))
+    text = str(value).strip()
+    match = _DURATION.match(text) if len(text) <= 40 else None
     if not match:
         raise ValueError("must be seconds or H:MM:SS")
     hours, minutes, seconds = match.groups()
@@ -71,7 +95,25 @@ def parse_duration(value: Any) -> float:
     total = float(seconds) + 60 * int(minutes or 0) + 3600 * int(hours or 0)
     if (minutes is not None and float(seconds) >= 60) or (hours is not None and int(minutes or 0) >= 60):
         raise ValueError("minutes and seconds must be below 60")
-    return total
+    return _plausible(total)
+
+
+def _plausible(seconds: float) -> float:
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{seconds:g} seconds is more than 100 hours")
+    return seconds
+
+
+def load_json(text: str | bytes) -> Any:
+    """JSON from untrusted text: ``NaN``/``Infinity`` and nesting deep enough to exhaust the stack are errors."""
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def check_url(value: str) -> str | None:

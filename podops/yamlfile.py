@@ -9,7 +9,11 @@ duplicate keys are errors that name both lines.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from podops.errors import Diagnostic, PodopsError, ResourceError
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 20
+MAX_DIGITS = 30
 _OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
 
 try:  # the C parser is several times faster; the constructor below stays in Python
@@ -84,6 +89,9 @@ class _Loader(_Base):
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int | OctalLooking:
         if _OCTAL.match(node.value):
             return OctalLooking(node.value)
+        if len(node.value) > MAX_DIGITS:  # int() of thousands of digits raises, and no field needs it
+            raise yaml.constructor.ConstructorError(
+                None, None, f"number with {len(node.value)} digits is too long", node.start_mark)
         return int(super().construct_yaml_int(node))
 
     def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
@@ -220,13 +228,21 @@ def parse(text: str, display: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or "YAML syntax error"
-        if "could not determine a constructor" in problem:
+        if "maximum nesting depth" in problem:  # libyaml's own limit on flow collections
+            problem = f"nesting too deep (more than {MAX_DEPTH} levels)"
+        elif "could not determine a constructor" in problem:
             problem = f"unsupported YAML tag {problem.split('tag ')[-1]}"
         elif exc.context and "duplicate" not in problem and "alias" not in problem:
             problem = f"YAML syntax error: {exc.context}, {problem}"
-        elif not problem.startswith(("duplicate", "anchors", "nesting", "keys")):
+        elif not problem.startswith(("duplicate", "anchors", "nesting", "keys", "number")):
             problem = f"YAML syntax error: {problem}"
         raise ResourceError(Diagnostic(display, line, column, message=problem)) from None
+    except yaml.reader.ReaderError as exc:  # a NUL or other control character: point at it
+        index = max(0, min(exc.position, len(text)))
+        line = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        raise ResourceError(Diagnostic(display, line, column, message=f"control character U+{exc.character:04X} "
+                                       "not allowed in YAML")) from None
     except yaml.YAMLError as exc:
         raise ResourceError(Diagnostic(display, 1, 1, message=f"YAML error: {exc}")) from None
     except (ValueError, RecursionError) as exc:
@@ -235,9 +251,37 @@ def parse(text: str, display: str) -> Any:
         loader.dispose()
 
 
+def describe_mode(mode: int) -> str | None:
+    """What a file that is not a regular file is (a FIFO, socket or device), or None for a regular one."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def regular_size(path: Path, display: str) -> int:
+    """The size of a regular file; anything else (a FIFO would block a read forever) is refused unopened."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ResourceError(Diagnostic(display, message=f"cannot read ({exc.strerror})")) from None
+    what = describe_mode(st.st_mode)
+    if what is not None:
+        raise ResourceError(Diagnostic(display, message=f"is {what}, not a regular file: refused without "
+                                       "opening it"))
+    return st.st_size
+
+
 def load(path: Path, display: str) -> Mapping:
     """Read one resource file: size cap first, then UTF-8, then YAML; the top level must be a mapping."""
-    size = path.stat().st_size
+    size = regular_size(path, display)
     if size > MAX_BYTES:
         raise ResourceError(
             Diagnostic(display, message=f"file too large ({size} bytes, limit {MAX_BYTES})")
@@ -280,13 +324,59 @@ def document(data: Any, schema: str | None = None) -> str:
 
 
 def create(files: dict[Path, str], advice: str) -> list[Path]:
-    """Write new YAML files, all or none: an existing file is never overwritten (``advice`` says why)."""
+    """Write new YAML files, all or none: an existing file is never overwritten (``advice`` says why).
+
+    Everything is written into a hidden staging folder first and renamed into place afterwards,
+    show resources last, so a full disk or a kill leaves no half-written production behind.
+    """
     existing = [path for path in files if path.exists()]
     if existing:
         raise PodopsError([Diagnostic(str(path), message=f"already exists: {advice} (nothing was written)")
                            for path in existing])
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(text)
+    if not files:
+        return []
+    root = Path(os.path.commonpath([os.fspath(path.parent.absolute()) for path in files]))
+    while not root.exists() and root.parent != root:
+        root = root.parent  # stage inside the deepest folder that exists: one rename puts it in place
+    for stale in root.glob(".podops-new-*"):
+        if not _alive(stale.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(stale, ignore_errors=True)
+    staging = root / f".podops-new-{os.getpid()}"
+    order = sorted(files, key=lambda p: (p.name.startswith("show"), os.fspath(p)))
+    try:
+        for path in order:
+            target = staging / path.absolute().relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("x", encoding="utf-8") as handle:
+                handle.write(files[path])
+        for path in order:
+            _move_in(staging, root, path.absolute().relative_to(root))
+    except OSError as exc:
+        reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise PodopsError(Diagnostic(str(exc.filename or root), message=f"cannot write ({reason}); "
+                                     "nothing was written")) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return list(files)
+
+
+def _move_in(staging: Path, root: Path, rel: Path) -> None:
+    """Rename a staged file into place, moving its highest new folder whole when it is all new."""
+    parts = rel.parts
+    for depth in range(1, len(parts)):
+        if not (root / Path(*parts[:depth])).exists():
+            os.rename(staging / Path(*parts[:depth]), root / Path(*parts[:depth]))
+            return
+    if (root / rel).exists():
+        return  # moved already, with its new folder
+    os.rename(staging / rel, root / rel)
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True

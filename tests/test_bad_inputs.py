@@ -1,21 +1,47 @@
 """Every bad input gets one clear, line-pointing error, exit code 1, and leaves the old site untouched.
 
-Cases follow ``shared/research/security.md`` §8. Each row changes the valid base production
-(``conftest.SHOW`` / ``conftest.EPISODE``), builds into a folder that holds a previous good
-build, and checks the diagnostic ``path:line:column: field: message``.
+Cases follow ``shared/research/security.md`` §8 and issue #10 (hostile inputs, faults, the
+preview server): rows and tests named ``item N`` below are that issue's numbered cases. Each row
+changes the valid base production (``conftest.SHOW`` / ``conftest.EPISODE``), builds into a
+folder that holds a previous good build, and checks the diagnostic
+``path:line:column: field: message``. Every test runs under a timeout, so a hang fails instead
+of stalling CI.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import struct
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import EPISODE, IMAGES, MEDIA, SHOW, invoke, tree_hash, write_production
 
+pytestmark = pytest.mark.timeout(120)
+
 EP = "episodes/episode-6d1048a48504.yaml"
+MP3 = (MEDIA / "cbr.mp3").read_bytes()
+
+
+def png(width: int, height: int, data: bytes, mode: int = 2) -> bytes:
+    """A PNG with a real header and CRCs around arbitrary image data (for damaged-artwork cases)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, mode, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+def with_transcript(name: str, content: str | bytes, extra: str = "") -> dict:
+    """The base episode with one local transcript file."""
+    text = EPISODE + f"transcripts:\n  - uri: assets/{name}\n{extra}"
+    return {EP: text, f"assets/{name}": content}
+
+
+OK_PNG = (IMAGES / "ok.png").read_bytes()
 
 
 def show(old: str, new: str) -> dict[str, str]:
@@ -143,6 +169,73 @@ CASES: list[tuple[str, dict, str, str]] = [
     ("serial-needs-numbers", {**show('    explicit: "no"', '    explicit: "no"\n    type: Serial'),
                               **episode("    episode: 1\n", "")},
      f"{EP}:", "the show is serial"),
+    # issue #10 item 1: enclosures, artwork and transcripts are what their names say
+    *[(f"item1-enclosure-named{suffix}", {**episode("  uri: assets/ep.mp3", f"  uri: assets/ep{suffix}"),
+                                           f"assets/ep{suffix}": MEDIA / "cbr.mp3"},
+       f"{EP}:15:3: enclosure.uri: ", "an enclosure must be an MP3 named .mp3 (podops publishes MPEG audio)")
+      for suffix in (".svg", ".html", ".js", ".xml", ".m4a")],
+    ("item1-svg-script-before-frames",
+     {"assets/ep.mp3": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>'
+      + MP3}, f"{EP}:15:3: enclosure.uri: ", "bytes before the first MPEG frame are not an ID3v2 tag"),
+    ("item1-cover-jpeg-named-png", {"assets/cover.png": IMAGES / "ok.jpg"}, "show.yaml:18:3: image.uri: ",
+     "the content is image/jpeg, so the name must end in .jpg or .jpeg, not '.png'"),
+    ("item1-transcript-vtt-holding-html", with_transcript("t.vtt", "<html><script>alert(1)</script></html>\n"),
+     f"{EP}:17:5: transcripts[0].uri: ", "not WebVTT: a .vtt file starts with 'WEBVTT'"),
+    ("item1-transcript-json-not-transcript", with_transcript("t.json", '{"hello": 1}'),
+     f"{EP}:17:5: transcripts[0].uri: ", "no \"segments\" list"),
+    ("item1-transcript-srt-not-srt", with_transcript("t.srt", "just words\n"),
+     f"{EP}:17:5: transcripts[0].uri: ", "not SubRip"),
+    ("item1-transcript-type-disagrees", with_transcript("t.vtt", "WEBVTT\n", "    type: text/html\n"),
+     f"{EP}:17:5: transcripts[0].uri: ", "type 'text/html' disagrees with the name"),
+    ("item1-transcript-binary", with_transcript("t.txt", b"\xff\xfe\x00binary"),
+     f"{EP}:17:5: transcripts[0].uri: ", "not UTF-8 text"),
+    # item 6: artwork is decoded, not sniffed
+    ("item6-cover-truncated", {"assets/cover.png": OK_PNG[: len(OK_PNG) // 2]}, "show.yaml:18:3: image.uri: ",
+     "damaged image"),
+    ("item6-cover-header-over-garbage", {"assets/cover.png": png(3000, 3000, os.urandom(4096))},
+     "show.yaml:18:3: image.uri: ", "damaged image"),
+    # item 20: a decompression bomb is named for what it is
+    ("item20-decompression-bomb", {"assets/cover.png": png(20000, 20000, zlib.compress(b"\0" * 1000))},
+     "show.yaml:18:3: image.uri: ", "image is larger than 178956970 pixels"),
+    # item 11: the ends of the calendar
+    ("item11-date-year-1", episode("  date: Fri, 04 Jun 2021 20:10:35 +0000", "  date: 0001-01-01T00:00+01:00"),
+     f"{EP}:7:3: metadata.date: ", "date is out of range: in UTC it falls before year 1 or after year 9999"),
+    ("item11-date-year-9999", episode("  date: Fri, 04 Jun 2021 20:10:35 +0000",
+                                      "  date: 9999-12-31T23:59:59-01:00"),
+     f"{EP}:7:3: metadata.date: ", "date is out of range"),
+    ("item11-rfc2822-year-1", episode("  date: Fri, 04 Jun 2021 20:10:35 +0000",
+                                      "  date: Mon, 01 Jan 0001 00:00:00 +0100"),
+     f"{EP}:7:3: metadata.date: ", "date is out of range"),
+    # item 12: infinite, not-a-number and absurd times
+    *[(f"item12-duration-{name}", episode("  summary: The first one.", f"  summary: x\n  duration: {value}"),
+       f"{EP}:14:3: description.duration: ", words)
+      for name, value, words in (("inf", ".inf", "must be a finite number of seconds (got inf)"),
+                                 ("nan", ".nan", "must be a finite number of seconds (got nan)"),
+                                 ("huge-float", "1.0e+999", "must be a finite number of seconds"),
+                                 ("absurd", "'99999999:00:00'", "is more than 100 hours"))],
+    ("item12-chapter-start-inf", {EP: EPISODE + "chapters:\n  - start: .inf\n    title: Never\n"},
+     f"{EP}:17:5: chapters[0].start: ", "must be a finite number of seconds (got inf)"),
+    ("item12-transcript-time-infinity", with_transcript("t.json", '{"segments": [{"startTime": Infinity}]}'),
+     f"{EP}:17:5: transcripts[0].uri: ", "Infinity is not a number JSON allows"),
+    ("item12-transcript-time-absurd",
+     with_transcript("t.vtt", "WEBVTT\n\n9999999:00:00.000 --> 9999999:00:01.000\nhello\n"),
+     f"{EP}:17:5: transcripts[0].uri: ", "line 3: time 35999996400.0 is outside 0–360000 seconds"),
+    ("item12-transcript-time-nan", with_transcript("t.json", '{"segments": [{"startTime": NaN}]}'),
+     f"{EP}:17:5: transcripts[0].uri: ", "NaN is not a number JSON allows"),
+    # item 13: numbers with thousands of digits in a resource
+    ("item13-episode-5000-digits", episode("    episode: 1", "    episode: " + "9" * 5000),
+     f"{EP}:10:14: ", "number with 5000 digits is too long"),
+    # item 14: nesting that would exhaust the stack
+    ("item14-transcript-json-100000-deep", with_transcript("t.json", "[" * 100_000 + "]" * 100_000),
+     f"{EP}:17:5: transcripts[0].uri: ", "JSON nested too deep"),
+    # item 17: size limits
+    ("item17-transcript-too-large", with_transcript("t.txt", "words " * (11 * 1024 * 1024 // 6)),
+     f"{EP}:17:5: transcripts[0].uri: ", "the limit is 10485760 (10 MB)"),
+    # item 18: a NUL byte is reported where it is
+    ("item18-nul-in-yaml", {"show.yaml": SHOW.replace("  title: Test Show", "  title: Test\0Show")},
+     "show.yaml:10:14: ", "control character U+0000 not allowed in YAML"),
+    ("item18-nul-in-transcript", with_transcript("t.txt", "first line\nsecond\0line\n"),
+     f"{EP}:17:5: transcripts[0].uri: ", "NUL byte at line 2, column 7"),
 ]
 
 
@@ -246,3 +339,205 @@ def test_symlink_leaving_the_production_is_refused(production, tmp_path: Path) -
     assert result.exit_code == 1
     assert f"{EP}:15:3: enclosure.uri: 'assets/ep.mp3': path escapes the production directory" in result.stderr
     assert not out.exists()
+
+
+def built(tmp_path: Path, files: dict | None = None) -> tuple[Path, Path, dict[str, str]]:
+    """A production and a good build of it: (production, output, the output's hashes)."""
+    prod = write_production(tmp_path / "prod", files)
+    out = tmp_path / "public"
+    result = invoke("build", prod, "-o", out)
+    assert result.exit_code == 0, result.output
+    return prod, out, tree_hash(out)
+
+
+def failed(result, *expected: str) -> None:
+    """Exit 1, every expected line in the diagnostics, no traceback."""
+    assert result.exit_code == 1, result.output
+    for line in expected:
+        assert line in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+
+
+# item 2: nothing from outside the production is published
+
+
+@pytest.mark.parametrize("where", ["templates/_static/env.txt", "templates/episode.html"])
+def test_item2_template_symlinks_leaving_the_production_are_refused(tmp_path: Path, where: str) -> None:
+    prod, out, before = built(tmp_path)
+    secret = tmp_path / "ci-secrets.txt"
+    secret.write_text("GITHUB_TOKEN=ghp_secret\n")
+    link = prod / where
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(secret)
+    (prod / "templates" / "_static" / "env").parent.mkdir(parents=True, exist_ok=True)
+    (prod / "templates" / "_static" / "environ").symlink_to("/proc/self/environ")
+    result = invoke("build", prod, "-o", out)
+    failed(result, f"{where}: symbolic link to {secret}, outside the production: refused (it would be published)",
+           "templates/_static/environ: symbolic link to /proc/")
+    assert tree_hash(out) == before
+    assert invoke("validate", prod).exit_code == 1
+
+
+def test_item2_template_links_inside_the_production_are_followed(tmp_path: Path) -> None:
+    prod = write_production(tmp_path / "prod", {"brand/logo.txt": "logo"})
+    (prod / "templates" / "_static").mkdir(parents=True)
+    (prod / "templates" / "_static" / "logo.txt").symlink_to(prod / "brand" / "logo.txt")
+    result = invoke("build", prod, "-o", tmp_path / "public")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "public" / "_static" / "logo.txt").read_text() == "logo"
+
+
+def test_item2_kept_output_files_are_copied_only_when_regular(tmp_path: Path) -> None:
+    prod, out, _ = built(tmp_path)
+    secret = tmp_path / "id_rsa"
+    secret.write_text("PRIVATE KEY")
+    (out / "CNAME").symlink_to(secret)
+    (out / ".well-known").mkdir()
+    (out / ".well-known" / "security.txt").write_text("Contact: mailto:a@example.com\n")
+    (out / ".well-known" / "key").symlink_to(secret)
+    (prod / "show.yaml").write_text(SHOW.replace("Test Show", "Renamed Show"))  # a real rebuild
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    assert not os.path.lexists(out / "CNAME")
+    assert not os.path.lexists(out / ".well-known" / "key")
+    assert (out / ".well-known" / "security.txt").read_text().startswith("Contact:")
+    assert "PRIVATE KEY" not in "".join(tree_hash(out))
+    assert all(b"PRIVATE KEY" not in p.read_bytes() for p in out.rglob("*") if p.is_file())
+
+
+# item 3: never delete what podops did not write
+
+
+@pytest.mark.parametrize("name", [".", "mistyped"])
+def test_item3_a_non_empty_folder_without_the_marker_is_refused(tmp_path: Path, name: str) -> None:
+    prod = write_production(tmp_path / "prod")
+    home = tmp_path / "home"
+    (home / "mistyped").mkdir(parents=True)
+    (home / "mistyped" / "thesis.tex").write_text("years of work")
+    (home / "notes.txt").write_text("mine")
+    target = home / name
+    before = tree_hash(home)
+    result = invoke("build", prod, "-o", target)
+    failed(result, f"{target}: the folder is not empty and holds no .podops-build.json, so podops did not "
+           "write it; a build would delete its files: choose another folder, or pass --force to replace "
+           "its contents")
+    assert tree_hash(home) == before
+    assert not list(home.parent.glob("*.podops-*"))
+
+
+def test_item3_force_takes_a_folder_over_and_then_it_carries_the_marker(tmp_path: Path) -> None:
+    prod = write_production(tmp_path / "prod")
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "old.html").write_text("hand-made")
+    (out / "CNAME").write_text("podcast.example.com\n")
+    assert invoke("build", prod, "-o", out, "--force").exit_code == 0
+    assert not (out / "old.html").exists()
+    assert (out / "CNAME").read_text() == "podcast.example.com\n"  # kept files stay
+    assert (out / ".podops-build.json").read_text() == '{"format": 1, "generator": "podops"}\n'
+    assert invoke("build", prod, "-o", out).exit_code == 0  # ours now: no --force needed
+
+
+def test_item3_an_empty_folder_or_one_with_only_kept_files_needs_no_force(tmp_path: Path) -> None:
+    prod = write_production(tmp_path / "prod")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "CNAME").write_text("x.example.com\n")
+    assert invoke("build", prod, "-o", tmp_path / "empty").exit_code == 0
+    assert invoke("build", prod, "-o", tmp_path / "pages").exit_code == 0
+    assert (tmp_path / "pages" / "CNAME").read_text() == "x.example.com\n"
+
+
+def test_item3_a_symlinked_output_is_followed_to_its_real_folder(tmp_path: Path) -> None:
+    prod = write_production(tmp_path / "prod")
+    real = tmp_path / "releases" / "site"
+    real.mkdir(parents=True)
+    link = tmp_path / "public"
+    link.symlink_to(real)
+    assert invoke("build", prod, "-o", link).exit_code == 0
+    (prod / "show.yaml").write_text(SHOW.replace("Test Show", "Renamed Show"))
+    assert invoke("build", prod, "-o", link).exit_code == 0
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert "Renamed Show" in (real / "test-show" / "feed.xml").read_text()
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere" / "file")
+    failed(invoke("build", prod, "-o", dangling), "is a symbolic link to")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real, small tmpfs (needs root); skipped where mounting is not allowed."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+
+    def make(size: str) -> Path:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+                              capture_output=True)
+        if done.returncode != 0:
+            pytest.skip("cannot mount a tmpfs here (not root?)")
+        return mount
+
+    yield make
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_item3_a_mount_point_as_output_gets_a_hint(tmp_path: Path, small_disk) -> None:
+    prod = write_production(tmp_path / "prod")
+    mount = small_disk("8m")
+    result = invoke("build", prod, "-o", mount)
+    failed(result, f"{mount}: is a mount point, and a build replaces its output folder as a whole; build into a "
+           f"folder inside it instead (e.g. -o {mount / 'site'})")
+    assert invoke("build", prod, "-o", mount / "site").exit_code == 0
+
+
+# item 4: the swap has no window without a site
+
+
+def test_item4_a_build_killed_between_renames_is_repaired_before_anything_else(tmp_path: Path) -> None:
+    prod, out, before = built(tmp_path)
+    aside = tmp_path / "public.podops-old-4242"
+    os.rename(out, aside)  # exactly what a kill between the two renames leaves
+    (prod / "show.yaml").write_text(SHOW.replace("  title: Test Show", "  titel: Test Show"))
+    result = invoke("build", prod, "-o", out)  # a failing build
+    failed(result, "show.yaml:10:3: description.titel: unknown field (did you mean 'title'?)")
+    assert tree_hash(out) == before
+    assert not aside.exists()
+    (prod / "show.yaml").write_text(SHOW)
+    assert invoke("build", prod, "-o", out).exit_code == 0
+    assert not list(tmp_path.glob("public.podops-*"))
+
+
+def test_item4_the_swap_is_one_atomic_exchange_where_the_kernel_has_it(tmp_path: Path) -> None:
+    from podops import output
+
+    old, new = tmp_path / "a", tmp_path / "b"
+    old.mkdir()
+    new.mkdir()
+    (old / "x").write_text("old")
+    (new / "x").write_text("new")
+    if not output._exchange(os.fspath(new), os.fspath(old)):
+        pytest.skip("renameat2(RENAME_EXCHANGE) is not available on this kernel or filesystem")
+    assert (old / "x").read_text() == "new" and (new / "x").read_text() == "old"
+
+
+# item 5: an incremental build equals a clean build even after hand edits
+
+
+def test_item5_files_edited_in_the_output_do_not_survive_a_rebuild(tmp_path: Path) -> None:
+    prod, out, _ = built(tmp_path)
+    mp3 = out / "test-show" / "media" / "assets" / "ep.mp3"
+    page = out / "test-show" / "first-episode" / "index.html"
+    data = bytearray(mp3.read_bytes())
+    data[-200:-100] = b"\xaa" * 100  # same size, other bytes
+    with open(mp3, "r+b") as handle:  # edited in place: the same inode the build linked
+        handle.write(bytes(data))
+    page.write_text(page.read_text().replace("Episode One", "Defaced"))
+    (prod / "notes.txt").write_text("changes the inputs, not one page: pages and media are reused")
+    result = invoke("build", prod, "-o", out, "-v")
+    assert result.exit_code == 0
+    assert "wrote: test-show/first-episode/index.html" in result.stderr  # the defaced copy was not reused
+    assert "wrote: test-show/first-episode/embed.html" not in result.stderr  # an untouched page was
+    clean = tmp_path / "clean"
+    assert invoke("build", prod, "-o", clean).exit_code == 0
+    assert tree_hash(out) == tree_hash(clean)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from podops.errors import OutputError
-from podops.output import Plan, check_output, commit
+from podops.output import MARKER, Plan, check_output, commit
 
 
 @pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b"])
@@ -31,7 +31,7 @@ def test_commit_replaces_the_whole_folder(tmp_path: Path) -> None:
     second = Plan()
     second.add("b.txt", "2")
     stats, _ = commit(second, out)
-    assert sorted(p.name for p in out.iterdir()) == ["b.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.txt"]
     assert stats["written"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
