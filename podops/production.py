@@ -104,7 +104,6 @@ def load_production(root: Path, store: Store | None = None) -> Production:
         display = path.relative_to(root).as_posix()
         kind, values, marks, diagnostics = _read_cached(path, display, store) if store else _read(path, display)
         problems.extend(diagnostics)
-        unreadable = unreadable or (kind is None and any(d.severity == "error" for d in diagnostics))
         if kind == "show":
             shows.append(_show(values, path, display, marks))
             broken = broken or not shows[-1].guid
