@@ -42,6 +42,10 @@ MAX_SHOT_BYTES = 300_000
 VNU_VERSION = "26.9.27"
 VNU_INSTALL = f'npm install --prefix "${{XDG_CACHE_HOME:-$HOME/.cache}}/podops-vnu" vnu-jar@{VNU_VERSION}'
 
+AXE_VERSION = "4.14.1"
+AXE_INSTALL = f'npm install --prefix "${{XDG_CACHE_HOME:-$HOME/.cache}}/podops-axe" axe-core@{AXE_VERSION}'
+
+
 def missing() -> str | None:
     """Why the browser tests cannot run here, or None when chromium, chromedriver and selenium exist."""
     for tool in (CHROMIUM, CHROMEDRIVER):
@@ -60,6 +64,31 @@ def vnu_jar() -> Path | None:
     default = cache / "podops-vnu/node_modules/vnu-jar/build/dist/vnu.jar"
     jar = Path(os.environ.get("PODOPS_VNU_JAR") or default)
     return jar if jar.is_file() and shutil.which("java") else None
+
+
+def axe_script() -> Path | None:
+    """axe.min.js from $PODOPS_AXE_JS, or where AXE_INSTALL puts it; None when it is not there."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    default = cache / "podops-axe/node_modules/axe-core/axe.min.js"
+    script = Path(os.environ.get("PODOPS_AXE_JS") or default)
+    return script if script.is_file() else None
+
+
+def axe_violations(driver: Any, script: Path) -> list[str]:
+    """Run axe-core on the page loaded in ``driver``: every violation as ``rule: target (summary)``."""
+    driver.execute_script(script.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done(String(e)));")
+    if isinstance(result, str):
+        raise RuntimeError(f"axe-core failed: {result}")
+    return [f"{v['id']}: {' '.join(node['target'])} ({v['help']})" for v in result for node in v["nodes"]]
+
+
+def color_scheme(driver: Any, scheme: str) -> None:
+    """Emulate the reader's light or dark preference (``prefers-color-scheme``)."""
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                           {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
 
 
 def html_errors(jar: Path, pages: list[Path]) -> list[str]:

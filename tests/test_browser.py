@@ -305,6 +305,60 @@ def test_no_page_logs_an_error_in_the_console(site: tuple[str, Path], desktop: A
     assert errors == []
 
 
+@pytest.fixture(scope="module")
+def axe() -> Path:
+    """axe-core's script, installed as .ci/run does (the test fails in CI without it)."""
+    script = browser.axe_script()
+    if script is None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"needs axe-core: {browser.AXE_INSTALL}")
+    assert script is not None
+    return script
+
+
+def accessibility_problems(driver: Any, script: Path) -> list[str]:
+    """axe-core's violations, and any text whose contrast it could not decide (AA must be certain)."""
+    problems = browser.axe_violations(driver, script)
+    undecided = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: ['color-contrast'], resultTypes: ['incomplete']})"
+        ".then(r => done(r.incomplete.flatMap(v => v.nodes.map(n => n.target.join(' ')))));")
+    return problems + [f"color-contrast undecided: {target}" for target in undecided]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_axe_finds_no_accessibility_problem_light_or_dark_wide_or_narrow(site: tuple[str, Path], driver: Any,
+                                                                         axe: Path, page: str) -> None:
+    base_url, _ = site
+    problems = []
+    try:
+        for scheme in ("light", "dark"):
+            browser.color_scheme(driver, scheme)
+            for width in (1280, 360):
+                browser.set_viewport(driver, width, 900, mobile=width < 600)
+                driver.get(base_url + page)
+                browser.wait_for_audio(driver)
+                problems += [f"{scheme} {width}px: {p}" for p in accessibility_problems(driver, axe)]
+    finally:
+        browser.color_scheme(driver, "light")
+    assert problems == []
+
+
+def test_axe_finds_nothing_in_search_results_or_the_resume_prompt(site: tuple[str, Path], desktop: Any,
+                                                                  axe: Path) -> None:
+    base_url, _ = site
+    fresh_episode(desktop, base_url)
+    desktop.execute_script("document.getElementById('player').currentTime = 4")
+    browser.wait_until(desktop, "return localStorage.getItem('podops:position:1f2e3d4c5b6a') === '4.0'")
+    open_episode(desktop, base_url)
+    browser.wait_until(desktop, "return !document.querySelector('.pp__resume').hidden")
+    desktop.find_element("css selector", ".share summary").click()  # the share panel, open
+    assert accessibility_problems(desktop, axe) == []
+    desktop.get(base_url + f"{browser.SHOW}/")
+    desktop.find_element("css selector", ".search input").send_keys("build")
+    browser.wait_until(desktop, "return document.querySelectorAll('.search__result').length > 0")
+    assert accessibility_problems(desktop, axe) == []
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_a_320_pixel_wide_phone_needs_no_sideways_scrolling(site: tuple[str, Path], driver: Any,
                                                             page: str) -> None:

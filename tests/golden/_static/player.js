@@ -75,7 +75,7 @@
     const chapter = make("p", { class: "pp__chapter" });
     const resume = make("p", { class: "pp__resume", hidden: "" });
     const resumeButton = make("button", { type: "button", class: "pp__button pp__resume-at" });
-    const restart = button("restart", "Start from the beginning", "Start over");
+    const restart = make("button", { type: "button", class: "pp__button pp__restart" }, "Start over");
     timeline.append(seek, marks);
     resume.append(resumeButton, restart);
     ui.append(play, back, ahead, timeline, time, speed, chapter, resume);
