@@ -5,8 +5,9 @@ files that its own small script searches in the browser, so the site stays stati
 the only one that runs it. It indexes one short document per episode, written by podops for the
 purpose into a scratch folder, rather than the pages themselves: the index is then the same
 whether pages were rendered or reused, and only shows that are public can ever reach it. The
-files it writes become part of the build's plan under ``pagefind/``, so the index is committed
-atomically with the pages that link to it. An unchanged set of episodes reuses the previous index.
+files it writes become part of the build's plan under ``pagefind/<show>/``, so each index is
+committed atomically with the pages that link to it; a show whose episodes did not change keeps
+its previous index.
 """
 
 from __future__ import annotations
@@ -56,9 +57,9 @@ def document(release: Release, episode: Episode) -> str:
     """The text Pagefind indexes for an episode: title, show, notes and transcript, nothing else."""
     show = release.show
     parts = [f'<!doctype html>\n<html lang="{escape(show.language)}">\n<head><meta charset="utf-8">'
-             f"<title>{escape(episode.title)}</title></head>\n<body><main data-pagefind-body>\n"
-             f"<h1>{escape(episode.title)}</h1>\n"
-             f'<p data-pagefind-meta="show" data-pagefind-filter="show">{escape(show.title)}</p>\n',
+             f"<title>{escape(episode.title)}</title></head>\n"
+             f'<body><main data-pagefind-body data-pagefind-meta="show:{escape(show.title)}">\n'
+             f"<h1>{escape(episode.title)}</h1>\n",
              markup.episode_html(episode), "\n"]
     for asset in episode.transcripts:
         transcript = read_transcript(show, asset, release.base_url)
@@ -109,19 +110,31 @@ def run_pagefind(docs: Iterator[tuple[str, str]]) -> dict[str, bytes]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def bundle_path(release: Release) -> str:
+    """Output path of the script that searches one show's index (each show has a bundle of its own)."""
+    return f"{FOLDER}/{release.show.name}/pagefind.js"
+
+
 def plan_index(releases: list[Release], plan: Plan, cache: PageCache | None = None) -> None:
-    """Put the search index into the plan, reusing the previous one when no public episode changed."""
+    """Put each public show's search index into the plan, reusing the previous one when it did not change.
+
+    One index per show, not one index with a filter per show: Pagefind writes filter files in an
+    order that changes from run to run, while an index without filters is byte-identical for the
+    same input. The home page of a network searches them all at once (Pagefind's ``mergeIndex``).
+    """
     cache = cache or PageCache(None, None, "", enabled=False)
-    material = "\0".join([VERSION, *(repr(r) + "\0" + repr(r.episodes) for r in public(releases))])
-    key = cache.key("search\0" + material)
-    previous = [path for path in cache.previous if path.startswith(FOLDER + "/")]
-    if previous and all([cache.reusable(path, key) for path in previous]):
+    for release in public(releases):
+        if not release.episodes:
+            continue  # nothing to search: no index, and its page offers no search box
+        folder = bundle_path(release).rpartition("/")[0] + "/"
+        key = cache.key("\0".join(["search", VERSION, repr(release), repr(release.episodes)]))
+        previous = [path for path in cache.previous if path.startswith(folder)]
+        if previous and all([cache.reusable(path, key) for path in previous]):
+            for path in previous:
+                plan.keep(path)
+            continue
         for path in previous:
-            plan.keep(path)
-        return
-    if not any(r.episodes for r in public(releases)):
-        return  # nothing to search: no index, and no page offers a search box
-    for name, data in run_pagefind(documents(releases)).items():
-        path = f"{FOLDER}/{name}"
-        cache.keys[path] = key
-        plan.add(path, data)
+            cache.keys.pop(path, None)  # this index's files are named anew: forget the old names
+        for name, data in run_pagefind(documents([release])).items():
+            cache.keys[folder + name] = key
+            plan.add(folder + name, data)

@@ -158,12 +158,17 @@ class SiteRenderer:
         theme.env.globals.update(episode_path=episode_path, show_path=show_path,
                                  label=episode_label, http_url=http_url, asset_link=asset_link,
                                  player_chapters=player_chapters, searchable=self.searchable,
-                                 show_count=len(releases), site_searchable=bool(self.indexed))
+                                 search_path=self.search_path,
+                                 show_count=len(releases))
         theme.env.filters.update(http_url=http_url)
 
     def searchable(self, show: Show) -> bool:
         """Template helper: whether a show's episodes are in the search index (never a private show)."""
         return show.name in self.indexed
+
+    def search_path(self, show: Show) -> str:
+        """Template helper: output path of the script that searches a show's index."""
+        return next(search.bundle_path(r) for r in self.releases if r.show.name == show.name)
 
     def describe(self, *items: object) -> str:
         """The page-key material for model objects, each repr taken once per build."""

@@ -284,6 +284,58 @@ def test_a_word_only_a_transcript_holds_finds_its_episode(site: tuple[str, Path]
     assert desktop.find_element("css selector", ".search__status").text == "No episode mentions “zebrafish”."
 
 
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Three shows in one production (test_api's network), built and served: yields the base URL."""
+    from test_api import write_network
+
+    from podops.build import build
+    from podops.server import start_server, stop_server
+
+    scratch = tmp_path_factory.mktemp("network")
+    site = scratch / "public"
+    site.mkdir()
+    server, base_url = start_server(site)
+    try:
+        build(write_network(scratch / "network"), site, base_url=base_url, workers=1)
+        yield base_url
+    finally:
+        stop_server(server)
+
+
+def test_the_home_page_of_a_network_searches_every_show(network: str, desktop: Any) -> None:
+    desktop.get(network)
+    assert desktop.find_element("css selector", "h1").text == "Podcasts"
+    desktop.find_element("css selector", ".search input").send_keys("Episode")
+    browser.wait_until(desktop, "return document.querySelectorAll('.search__result').length >= 5")
+    shows = {e.text for e in desktop.find_elements("css selector", ".search__show")}
+    assert shows == {"Alpha-Show-One", "Beta-Show-Two"}  # both indexes answered, each result names its show
+    links = {e.get_attribute("href") for e in desktop.find_elements("css selector", ".search__result a")}
+    assert network + "beta-show-two/beta-first/" in links and network + "alpha-show-one/alpha-first/" in links
+    assert [e for e in desktop.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_a_show_page_of_a_network_searches_that_show_only(network: str, desktop: Any) -> None:
+    desktop.get(network + "beta-show-two/")
+    desktop.find_element("css selector", ".search input").send_keys("Episode")
+    browser.wait_until(desktop, "return document.querySelectorAll('.search__result').length > 0")
+    links = sorted(e.get_attribute("href") for e in desktop.find_elements("css selector", ".search__result a"))
+    assert links == [network + "beta-show-two/beta-first/", network + "beta-show-two/beta-second/"]
+
+
+@pytest.mark.parametrize("page", ["", "gamma-show-three/", "404.html"])
+def test_axe_finds_nothing_on_a_network_s_pages(network: str, driver: Any, axe: Path, page: str) -> None:
+    problems = []
+    try:
+        for scheme in ("light", "dark"):
+            browser.color_scheme(driver, scheme)
+            driver.get(network + page)
+            problems += [f"{scheme}: {p}" for p in accessibility_problems(driver, axe)]
+    finally:
+        browser.color_scheme(driver, "light")
+    assert problems == []
+
+
 def test_the_embedded_player_plays(site: tuple[str, Path], desktop: Any) -> None:
     base_url, _ = site
     desktop.get(base_url + EPISODE + "embed.html")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import tree_hash
+from test_api import write_network
 
 from podops import search
 from podops.build import build, check
@@ -38,13 +39,16 @@ def index_of(site: Path) -> dict[str, str]:
 def test_every_public_episode_is_indexed_inside_the_build(example: Path, tmp_path: Path) -> None:
     site = tmp_path / "public"
     build(example, site)
-    entry = json.loads((site / "pagefind/pagefind-entry.json").read_text())
+    bundle = site / "pagefind/the-static-signal"
+    entry = json.loads((bundle / "pagefind-entry.json").read_text())
     assert entry["version"] == search.VERSION.split()[1]
     assert [lang["page_count"] for lang in entry["languages"].values()] == [3]  # the 3 published episodes
-    assert (site / "pagefind/pagefind.js").is_file() and (site / "pagefind/pagefind-worker.js").is_file()
-    assert not list((site / "pagefind").glob("*ui*"))  # Pagefind's own interfaces are left out
-    assert 'data-search="pagefind/pagefind.js"' in (site / "index.html").read_text()
-    assert 'data-search="../pagefind/pagefind.js"' in (site / "the-static-signal/index.html").read_text()
+    assert (bundle / "pagefind.js").is_file() and (bundle / "pagefind-worker.js").is_file()
+    assert not list(bundle.glob("*ui*"))  # Pagefind's own interfaces are left out
+    assert 'data-search="pagefind/the-static-signal/pagefind.js" data-search-root="./"' in \
+        (site / "index.html").read_text()
+    assert 'data-search="../pagefind/the-static-signal/pagefind.js" data-search-root="../"' in \
+        (site / "the-static-signal/index.html").read_text()
 
 
 def test_an_episode_is_indexed_by_title_show_notes_and_transcript(example: Path) -> None:
@@ -54,7 +58,7 @@ def test_an_episode_is_indexed_by_title_show_notes_and_transcript(example: Path)
                             "the-static-signal/why-a-build-beats-a-server/index.html"]
     text = docs["the-static-signal/why-a-build-beats-a-server/index.html"]
     assert "<h1>Why a build beats a server</h1>" in text
-    assert '<p data-pagefind-meta="show" data-pagefind-filter="show">The Static Signal</p>' in text
+    assert '<main data-pagefind-body data-pagefind-meta="show:The Static Signal">' in text
     assert "<h2>In this episode</h2>" in text  # the notes
     assert "Thanks for listening." in text  # the transcript, once though two files carry it
     assert text.count("Thanks for listening.") == 1
@@ -118,3 +122,38 @@ def test_an_unchanged_production_keeps_its_index_without_running_pagefind(exampl
     report = build(example, site)
     assert not report.skipped and report.files["written"] == 0
     assert index_of(site) == before
+
+
+def test_each_show_of_a_network_has_its_own_index_and_the_home_page_searches_them_all(tmp_path: Path) -> None:
+    root = write_network(tmp_path / "network")
+    site = tmp_path / "public"
+    build(root, site)
+    bundles = sorted(p.parent.name for p in (site / "pagefind").glob("*/pagefind.js"))
+    assert len(bundles) >= 2
+    home = (site / "index.html").read_text()
+    assert 'data-search="' + " ".join(f"pagefind/{name}/pagefind.js" for name in bundles) + '"' in home
+    for name in bundles:
+        assert f'data-search="../pagefind/{name}/pagefind.js"' in (site / name / "index.html").read_text()
+
+
+def test_a_network_index_is_byte_identical_across_builds_and_after_an_incremental_one(tmp_path: Path) -> None:
+    # Pagefind's filter files come out in a different order from run to run, so podops gives each
+    # show an index of its own instead of one index with a filter per show: this is the proof.
+    root = write_network(tmp_path / "network")
+    out = tmp_path / "public"
+    builds = []
+    for n in range(3):
+        shutil.rmtree(root / ".podops", ignore_errors=True)
+        build(root, tmp_path / f"clean-{n}")
+        builds.append(index_of(tmp_path / f"clean-{n}"))
+    assert builds[0] and builds[0] == builds[1] == builds[2]
+
+    build(root, out)
+    source = root / "alpha/episodes/alpha-second.yaml"
+    source.write_text(source.read_text().replace("title: Episode alpha-second", "title: Renamed"))
+    report = build(root, out)
+    changed = {path.split("/")[1] for path in report.changed if path.startswith("pagefind/")}
+    assert len(changed) == 1  # only the edited show's index was made again
+    shutil.rmtree(root / ".podops")
+    build(root, tmp_path / "clean")
+    assert index_of(out) == index_of(tmp_path / "clean") != builds[0]

@@ -28,14 +28,21 @@
     const input = box.querySelector("input");
     const status = box.querySelector(".search__status");
     const list = box.querySelector(".search__results");
-    const bundle = new URL(box.getAttribute("data-search"), document.baseURI);
-    const root = new URL("../", bundle);  // the index lives in <site>/pagefind/
-    const show = box.getAttribute("data-search-show");
+    /* One index per show: the first one's script searches, the others' indexes are merged in. */
+    const bundles = box.getAttribute("data-search").split(" ").map((link) => new URL(link, document.baseURI));
+    const root = new URL(box.getAttribute("data-search-root"), document.baseURI);
+    const show = box.getAttribute("data-search-scope") === "show";
     let pagefind = null;
     let asked = 0;
 
     const load = () => {
-      pagefind = pagefind || import(bundle.href).then((module) => module.init().then(() => module));
+      pagefind = pagefind || import(bundles[0].href).then(async (module) => {
+        await module.init();
+        for (const other of bundles.slice(1)) {
+          await module.mergeIndex(new URL("./", other).href);
+        }
+        return module;
+      });
       return pagefind;
     };
     const render = async (term, results) => {
@@ -66,7 +73,7 @@
       }
       try {
         const module = await load();
-        const response = await module.debouncedSearch(term, show ? { filters: { show: show } } : {}, 200);
+        const response = await module.debouncedSearch(term, {}, 200);
         if (response && ticket === asked) {
           await render(term, response.results);
         }
