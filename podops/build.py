@@ -16,13 +16,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podops import fingerprint, output, urls
+from podops import capability, fingerprint, output, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
 from podops.model import Asset, Production, Progress, Release, Show
 from podops.store import Store
 
 if TYPE_CHECKING:
     from podops.pagecache import PageCache
+    from podops.private import Access
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Report:
     size: int = 0
     seconds: float = 0.0
     feeds: list[str] = field(default_factory=list)
+    private_feeds: int = 0  # personal feeds of private shows' subscribers
     warnings: list[Diagnostic] = field(default_factory=list)
     files: dict[str, int] = field(default_factory=dict)
     cache_hits: int = 0
@@ -130,25 +132,37 @@ def _plan_asset(plan: output.Plan, show: Show, asset: Asset | None) -> None:
 
 
 def plan_site(releases: list[Release], templates: Path | None, source_date: datetime | None,
-              cache: PageCache | None = None, extra: dict[str, list[dict[str, Any]]] | None = None) -> output.Plan:
-    """Render every file of the site in memory; ``extra`` fills the API's further collections."""
+              cache: PageCache | None = None, extra: dict[str, list[dict[str, Any]]] | None = None,
+              secret: bytes | None = None) -> output.Plan:
+    """Render every file of the site in memory; ``extra`` fills the API's further collections.
+
+    Private shows are rendered only through :mod:`podops.private`, never into a public file.
+    """
     from podops import api, feed, search, site
 
     plan = output.Plan()
+    public = [item for item in releases if not item.show.private]
     for item in releases:
         show = item.show
-        plan.add(urls.feed_path(show), feed.render_feed(show, item.episodes, item.base_url, source_date))
+        if not show.private:
+            plan.add(urls.feed_path(show), feed.render_feed(show, item.episodes, item.base_url, source_date))
         _plan_asset(plan, show, show.image)
         for episode in item.episodes:
             if episode.chapters:
                 plan.add(urls.chapters_path(show, episode), feed.chapters_json(show, episode))
             for asset in (episode.enclosure, episode.image, *episode.transcripts):
                 _plan_asset(plan, show, asset)
-    site.render_site(releases, plan, templates, cache)
-    api.render_api(releases, plan, cache, extra)
-    search.plan_index(releases, plan, cache)
+    site.render_site(public, plan, templates, cache, releases[0].base_url if releases else None)
+    api.render_api(public, plan, cache, extra)
+    search.plan_index(public, plan, cache)
+    hidden = [item for item in releases if item.show.private]
+    if hidden:
+        from podops.private import render_private
+
+        assert secret is not None, "a private show is built only with the secret"
+        render_private(hidden, plan, templates, secret, source_date, cache)
     plan.add(urls.MARKER, output.MARKER_DATA)  # what `--force`-less builds and `publish` look for
-    plan.add(urls.PUBLISH_SETTINGS, publish_settings(releases))
+    plan.add(urls.PUBLISH_SETTINGS, publish_settings(public))  # a file in the output: no private path
     return plan
 
 
@@ -162,6 +176,39 @@ def publish_settings(releases: list[Release]) -> str:
         policies[""] = releases[0].show.cache_control
     data = {"feeds": sorted(urls.feed_path(r.show) for r in releases), "cacheControl": policies}
     return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
+def _unlock(production: Production, problems: Problems) -> bytes | None:
+    """PODOPS_SECRET when a show is private, each private show given its unguessable folder."""
+    if not any(show.private for show in production.shows):
+        return None
+    try:
+        secret = capability.require_secret()
+    except PodopsError as exc:
+        problems.extend(exc.diagnostics)
+        return None
+    for show in production.shows:
+        if show.private:
+            show.prefix = capability.show_prefix(secret, show.guid)
+    return secret
+
+
+def subscribers(root: Path, base_url: str | None = None) -> list[Access]:
+    """Every subscriber of every private show with their personal URLs; reads no media, writes nothing."""
+    from podops.private import accesses
+    from podops.production import load_production
+    from podops.release import base_url as release_base_url
+
+    production = load_production(root)
+    problems = Problems()
+    secret = _unlock(production, problems)
+    found: list[Access] = []
+    for show in production.shows:
+        if show.private:
+            base = release_base_url(show, base_url, problems)
+            found += accesses(Release(show, [], base), secret) if secret and base else []
+    problems.raise_if_errors()
+    return found
 
 
 def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = False,
@@ -193,7 +240,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         key = os.fspath(out.absolute())
         templates = root / "templates"
         options = {"base_url": base_url, "drafts": drafts, "source_date": str(source_date), "out": key,
-                   "previous": events.digest(basis) if basis else None}
+                   "previous": events.digest(basis) if basis else None,
+                   "secret": capability.secret_fingerprint(capability.read_secret())}
         before = fingerprint.inputs(root, fingerprint.code_salt(), options)
         if before is not None:
             skipped = _unchanged(store, key, before, out, now)
@@ -207,6 +255,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
 
         production = load_production(root, store)
         problems.extend(production.warnings)
+        secret = _unlock(production, problems)
         probed: list[str] = []
         hits, misses = store.hits, store.misses
         problems.extend(probe_production(production, store, workers, progress, probed))
@@ -227,9 +276,11 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         overrides = templates if templates.is_dir() else None
         placed = output.valid_placed(store.get("output", key))
         pages = page_cache(overrides, out, store.get("pages", key), placed)
-        record = events.manifest(events.state_of(releases), basis, now)
-        site_url = releases[0].base_url if releases else "/"
-        plan = plan_site(releases, overrides, source_date, pages, {"events": events.resources(record, site_url)})
+        public = [item for item in releases if not item.show.private]  # no event announces a private show
+        record = events.manifest(events.state_of(public), basis, now)
+        site_url = public[0].base_url if public else "/"
+        plan = plan_site(releases, overrides, source_date, pages, {"events": events.resources(record, site_url)},
+                         secret)
         plan.add(events.MANIFEST_PATH, events.render_manifest(record))
         report.events = len(record["latest"])
         if markup.fresh() or len(markup.used()) != len(cached):
@@ -239,14 +290,15 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         store.put("output", key, placed)
         store.put("pages", key, pages.keys)
         report.published = sum(len(r.episodes) for r in releases)
-        report.feeds = [str(out / urls.feed_path(r.show)) for r in releases]
+        report.feeds = [str(out / urls.feed_path(r.show)) for r in releases if not r.show.private]
+        report.private_feeds = sum(len(r.show.subscribers) for r in releases if r.show.private)
         report.size = plan.size() + sum((out / p).stat().st_size for p in plan.kept)
         due = min((e.date for r in releases for e in r.scheduled if e.date), default=None)
         store.put("fingerprint", key, {
             "inputs": before, "outputs": fingerprint.outputs(out), "due": due.isoformat() if due else None,
             "report": {"shows": report.shows, "published": report.published, "scheduled": report.scheduled,
                        "drafts": report.drafts, "archived": report.archived, "size": report.size,
-                       "feeds": report.feeds},
+                       "feeds": report.feeds, "private_feeds": report.private_feeds},
             "warnings": [d.as_dict() for d in report.warnings]})
     finally:
         store.close()

@@ -166,6 +166,9 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
         click.echo(f"feed: {feed}", err=True)
     if previous is not None and not report.skipped:
         click.echo(f"events: {report.events} new since {previous}", err=True)
+    if report.private_feeds:
+        click.echo(f"private: {report.private_feeds} personal feed(s); `podops subscribers` lists their URLs",
+                   err=True)
     click.echo(
         f"built {report.shows} show(s): {report.published} episode(s) published, "
         f"{len(report.scheduled)} scheduled, {report.drafts} draft(s) skipped, "
@@ -235,6 +238,36 @@ def _written(written: Any, directory: Path) -> None:
     click.echo(str(written.path))
     _emit(written.warnings, "text", directory)
     click.echo(written.next_step, err=True)
+
+
+@new.command("subscribers")
+@click.argument("directory", default=".", type=PRODUCTION)
+@click.option("--name", default="subscribers", show_default=True, help="8–44 of a-z 0-9 - _ (never published).")
+@click.option("--email", "emails", multiple=True, help="A subscriber's address (repeat for more).")
+def new_subscribers(directory: Path, name: str, emails: tuple[str, ...]) -> None:
+    """Write subscribers-<guid>.yaml: the listeners of the production's private show."""
+    from podops import scaffold
+
+    _written(_run(lambda: scaffold.new_subscribers(directory, name, list(emails))), directory)
+
+
+@main.command()
+@click.argument("directory", default=".", type=PRODUCTION)
+@click.option("--base-url", help="Public URL of the output folder (else the show's site.baseUrl).")
+@click.option("--format", "fmt", type=FORMATS, default="text", help="A table, or JSON for scripts.")
+def subscribers(directory: Path, base_url: str | None, fmt: str) -> None:
+    """Print each private-show subscriber's feed and subscribe URLs (needs PODOPS_SECRET; writes nothing)."""
+    from podops.build import subscribers as list_subscribers
+    _base_url_option(base_url)
+    found = _run(lambda: list_subscribers(directory, base_url), fmt, directory)
+    rows = [{"email": a.email, "feed_url": a.feed_url, "subscribe_url": a.subscribe_url} for a in found]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['email']}\t{row['feed_url']}\t{row['subscribe_url']}")
+    if not rows:
+        click.echo("no subscribers: no show is private, or its kind: subscribers lists nobody", err=True)
 
 
 @main.command()

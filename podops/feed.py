@@ -99,7 +99,7 @@ def _funding(links: list[Any]) -> list[Element]:
 def _channel_elements(show: Show, base_url: str, feed_url: str, guid: str) -> list[Element]:
     image = urls.asset_url(base_url, show, show.image) if show.image else None
     elements = [Element("itunes:author", show.author or show.owner_name or show.title)]
-    if show.owner_email:
+    if show.owner_email and not show.private:  # a private feed goes to listeners, not directories
         owner = Element("itunes:owner")
         if show.owner_name:
             owner.children.append(Element("itunes:name", show.owner_name))
@@ -115,20 +115,23 @@ def _channel_elements(show: Show, base_url: str, feed_url: str, guid: str) -> li
                  Element("itunes:type", show.type)]
     if show.keywords:
         elements.append(Element("itunes:keywords", show.keywords))
-    if show.block:
+    if show.block or show.private:
         elements.append(Element("itunes:block", "Yes"))  # Apple acts only on "Yes"
     if show.complete:
         elements.append(Element("itunes:complete", "Yes"))
-    if show.new_feed_url:
+    if show.new_feed_url and not show.private:  # would move every listener to one shared URL
         elements.append(Element("itunes:new-feed-url", show.new_feed_url))
     # WebSub §4: the feed names its hubs beside rel=self (which feedgen writes) so subscribers find them.
-    elements += [Element("atom:link", attrib={"rel": "hub", "href": hub}) for hub in show.hubs]
-    locked = {"owner": show.owner_email} if show.owner_email else {}
+    elements += [Element("atom:link", attrib={"rel": "hub", "href": hub}) for hub in show.hubs
+                 if not show.private]  # a private feed announces itself nowhere
+    locked = {"owner": show.owner_email} if show.owner_email and not show.private else {}
     elements += [Element("podcast:guid", guid),
-                 Element("podcast:locked", "yes" if show.locked else "no", locked)]
+                 Element("podcast:locked", "yes" if show.locked or show.private else "no", locked)]
+    if show.private:
+        elements.append(Element("podcast:block", "yes"))  # no directory may list it (podcast:block)
     if show.medium:
         elements.append(Element("podcast:medium", show.medium))
-    if show.podping:  # docs/tags/podping.md: apps may stop polling a feed that announces its changes
+    if show.podping and not show.private:  # docs/tags/podping.md: apps may stop polling a feed that pings
         elements.append(Element("podcast:podping", attrib={"usesPodping": "true"}))
     if show.license:
         attrib = {"url": show.license.uri} if show.license.uri else {}
@@ -186,10 +189,14 @@ def chapters_json(show: Show, episode: Episode) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None) -> bytes:
-    """Build one show's RSS feed as bytes; ``episodes`` are the visible ones, in feed order."""
-    feed_url = urls.absolute(base_url, urls.feed_path(show))
-    page_url = urls.absolute(base_url, urls.show_dir(show))
+def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None,
+                feed_url: str | None = None, page_url: str | None = None) -> bytes:
+    """Build one show's RSS feed as bytes; ``episodes`` are the visible ones, in feed order.
+
+    A private show's personal feeds pass their own ``feed_url`` and ``page_url`` (the subscribe page).
+    """
+    feed_url = feed_url or urls.absolute(base_url, urls.feed_path(show))
+    page_url = page_url or urls.absolute(base_url, urls.show_dir(show))
     fg = FeedGenerator()
     fg.register_extension("podops", PodcastExtension, PodcastEntryExtension)
     fg.title(show.title)
@@ -207,7 +214,9 @@ def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: 
         fg.pubDate(newest)
     # feedgen defaults lastBuildDate to the wall clock; a build must not depend on it.
     fg.lastBuildDate(build_time or newest or EPOCH)
-    fg.podops.elements = _channel_elements(show, base_url, feed_url, show.podcast_guid or urls.podcast_guid(feed_url))
+    public = urls.public_feed_url(show, base_url) if show.private else feed_url
+    guid = show.podcast_guid or urls.podcast_guid(public)
+    fg.podops.elements = _channel_elements(show, base_url, feed_url, guid)
     for episode in reversed(episodes):  # feedgen prepends entries
         entry = fg.add_entry()
         entry.title(episode.title)

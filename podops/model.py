@@ -120,6 +120,28 @@ class Episode(Resource):
 
 
 @dataclass
+class Subscriber:
+    """A listener of a private show; the address keys their personal URLs and is never published."""
+
+    email: str  # normalised: trimmed, lower case
+    name: str | None = None
+    display: str = ""  # the file and line that list them, for diagnostics
+    line: int = 0
+    column: int = 0
+    field: str = "subscribers"
+
+
+@dataclass
+class SubscriberList(Resource):
+    """A ``kind: subscribers`` resource: who may listen to one private show."""
+
+    name: str = ""
+    guid: str = ""
+    parent: str = ""
+    subscribers: list[Subscriber] = field(default_factory=list)
+
+
+@dataclass
 class Show(Resource):
     """One feed and one show page; ``root`` is its production folder."""
 
@@ -158,7 +180,10 @@ class Show(Resource):
     webhooks: list[Webhook] = field(default_factory=list, repr=False)  # not published: no page depends on it
     hubs: list[str] = field(default_factory=list)
     podping: bool = False
+    private: bool = False  # only subscribers listen, each through a personal feed
+    prefix: str = ""  # a private show's unguessable output folder, set by the build from the secret
     episodes: list[Episode] = field(default_factory=list, repr=False)  # repr is a page cache key
+    subscribers: list[Subscriber] = field(default_factory=list, repr=False)  # pages never show them
 
 
 @dataclass

@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from podops.errors import Diagnostic, Problems, ResourceError
-from podops.model import Asset, Chapter, Episode, Link, Person, Production, Show, Webhook
-from podops.schema import DEFAULT_PAGE_SIZE, EPISODE, SHOW
+from podops.model import Asset, Chapter, Episode, Link, Person, Production, Show, Subscriber, SubscriberList, Webhook
+from podops.schema import DEFAULT_PAGE_SIZE, EPISODE, SHOW, SUBSCRIBERS
 from podops.store import Store
 from podops.validate import Validator, check_url
 from podops.vocabulary import CATEGORIES
 from podops.yamlfile import MAX_BYTES, Mapping, describe_mode, load, load_bytes, regular_size
 
 SKIPPED_DIRS = {"templates", "node_modules", "__pycache__"}
-KINDS = {"show": "show", "shows": "show", "episode": "episode", "episodes": "episode"}
+KINDS = {"show": "show", "shows": "show", "episode": "episode", "episodes": "episode",
+         "subscribers": "subscribers", "subscriber": "subscribers"}
+SPECS = {"show": SHOW, "episode": EPISODE, "subscribers": SUBSCRIBERS}
 SHOW_FILE = re.compile(r"^show(?:-[0-9a-f]{12})?\.ya?ml$")  # format.md: what marks a production
 
 
@@ -100,6 +102,7 @@ def load_production(root: Path, store: Store | None = None) -> Production:
     shows: list[Show] = []
     episodes: list[Episode] = []
     broken = False  # a show file that is unreadable or has no usable GUID: its episodes cannot be linked
+    lists: list[SubscriberList] = []
     for path in discover(root, problems):
         display = path.relative_to(root).as_posix()
         kind, values, marks, diagnostics = _read_cached(path, display, store) if store else _read(path, display)
@@ -109,10 +112,12 @@ def load_production(root: Path, store: Store | None = None) -> Production:
             broken = broken or not shows[-1].guid
         elif kind == "episode":
             episodes.append(_episode(values, path, display, marks))
+        elif kind == "subscribers":
+            lists.append(_subscriber_list(values, path, display, marks))
         elif SHOW_FILE.match(path.name) and any(d.severity == "error" for d in diagnostics):
             broken = True
     production = Production(root, sorted(shows, key=lambda s: (s.name, s.display)))
-    _link(production, episodes, problems, broken)
+    _link(production, episodes, problems, broken, lists)
     problems.raise_if_errors()
     production.warnings = problems.warnings
     return production
@@ -134,11 +139,11 @@ def _read(path: Path, display: str, raw: bytes | None = None) -> Read:
     if kind is None:
         line, column = data.mark("kind")
         problems.add(display, line, column, "kind",
-                     f"{data.get('kind')!r} is not a resource kind podops reads (show or episode)")
+                     f"{data.get('kind')!r} is not a resource kind podops reads (show, episode or subscribers)")
         return None, {}, {}, problems.items
     _legacy(data)
     validator = Validator(display, problems)
-    values = validator.check(SHOW if kind == "show" else EPISODE, data, "", (1, 1)) or {}
+    values = validator.check(SPECS[kind], data, "", (1, 1)) or {}
     return kind, values, validator.marks, problems.items
 
 
@@ -242,12 +247,33 @@ def _show(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any
         base_url=_get(values, "site.baseUrl"), per_page=_get(values, "site.episodesPerPage", 20),
         api_page_size=_get(values, "api.pageSize", DEFAULT_PAGE_SIZE),
         links=_links(_get(values, "site.links")), funding=_links(values.get("funding")),
-        persons=_persons(values.get("persons")),
+        persons=_persons(values.get("persons")), private=_private(values, marks),
         cache_control={k: v for k, v in (_get(values, "site.cacheControl") or {}).items() if v},
         webhooks=[Webhook(w["url"], sorted(set(w.get("events") or [])), f"webhooks[{i}].url")
                   for i, w in enumerate(values.get("webhooks") or []) if w and w.get("url")],
         hubs=[hub for hub in values.get("websubHubs") or [] if hub],
         podping=bool(values.get("podping")),
+    )
+
+
+def _private(values: dict[str, Any], marks: dict[str, Any]) -> bool:
+    """``private``, failing closed: an unreadable value (already an error) counts as private."""
+    return "private" in marks and values.get("private") is not False
+
+
+def _subscriber_list(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any]) -> SubscriberList:
+    from podops.capability import normalise_email
+
+    subscribers = []
+    for i, entry in enumerate(values.get("subscribers") or []):
+        if entry and entry.get("email"):
+            line, column = marks.get(f"subscribers[{i}].email", (0, 0))
+            subscribers.append(Subscriber(normalise_email(entry["email"]), entry.get("name"), display,
+                                          line, column, f"subscribers[{i}].email"))
+    return SubscriberList(
+        source=path, display=display, marks=marks,
+        name=_get(values, "metadata.name", ""), guid=_get(values, "metadata.guid", ""),
+        parent=_get(values, "metadata.parent", ""), subscribers=subscribers,
     )
 
 
@@ -277,12 +303,14 @@ def _episode(values: dict[str, Any], path: Path, display: str, marks: dict[str, 
     )
 
 
-def _link(production: Production, episodes: list[Episode], problems: Problems, broken: bool = False) -> None:
+def _link(production: Production, episodes: list[Episode], problems: Problems, broken: bool = False,
+          lists: list[SubscriberList] | None = None) -> None:
     """Check what spans files: one show per folder, unique GUIDs and names, parents, assets.
 
     When a show file is already reported as broken, its absence and its episodes' unknown parent
     follow from that one error and are not reported again.
     """
+    lists = lists or []
     if not production.shows and not broken:
         problems.add("show.yaml", message=f"not found in {production.root} (a production needs one "
                      "resource of kind: show)")
@@ -303,7 +331,7 @@ def _link(production: Production, episodes: list[Episode], problems: Problems, b
             _dup(problems, show, "metadata.name",
                  f"name {show.name!r} already used by {names[show.name].display}")
         names[show.name] = show
-    resources: list[Show | Episode] = [*production.shows, *episodes]
+    resources: list[Show | Episode | SubscriberList] = [*production.shows, *episodes, *lists]
     for resource in resources:
         key = resource.guid
         if key and key in seen_guid:
@@ -328,6 +356,39 @@ def _link(production: Production, episodes: list[Episode], problems: Problems, b
     for show in production.shows:
         show.episodes.sort(key=lambda e: (e.name, e.display))
         _check_episodes(show, problems)
+    _link_subscribers(shows, lists, problems, broken)
+
+
+def _link_subscribers(shows: dict[str, Show], lists: list[SubscriberList], problems: Problems,
+                      broken: bool = False) -> None:
+    """Give each private show its listeners: every address once, every list for a private show."""
+    seen: dict[tuple[str, str], Subscriber] = {}
+    for listing in sorted(lists, key=lambda item: item.display):
+        show = shows.get(listing.parent)
+        if show is None:
+            if listing.parent and shows and not broken:  # else the show's own error says it
+                known = ", ".join(sorted(shows)) or "none"
+                _dup(problems, listing, "metadata.parent", f"{listing.parent!r} names no show (shows: {known})")
+            continue
+        if not show.private:
+            _dup(problems, listing, "metadata.parent",
+                 f"show {show.name!r} is not private: add `private: true` to {show.display}, "
+                 "or its subscribers would get nothing a public feed does not give")
+            continue
+        for subscriber in listing.subscribers:
+            first = seen.get((show.guid, subscriber.email))
+            if first is not None:
+                problems.add(subscriber.display, subscriber.line, subscriber.column, subscriber.field,
+                             f"the same address as {first.display}:{first.line} (addresses are compared "
+                             "ignoring case and surrounding space)")
+                continue
+            seen[(show.guid, subscriber.email)] = subscriber
+            show.subscribers.append(subscriber)
+    for show in shows.values():
+        if show.private and not show.subscribers:
+            _dup(problems, show, "private", "the show is private but has no subscribers: nobody can listen "
+                 "(list them in a kind: subscribers resource, `podops new subscribers`)", "warning")
+
 
 
 def _dup(problems: Problems, resource: Any, field: str, message: str, severity: str = "error") -> None:

@@ -42,7 +42,7 @@ def select(show: Show, now: datetime, drafts: bool, base_url: str) -> Release:
             scheduled.append(episode)
         else:
             visible.append(episode)
-    feed_url = urls.absolute(base_url, urls.feed_path(show))
+    feed_url = "" if show.private else urls.absolute(base_url, urls.feed_path(show))  # private: one per listener
     return Release(show, _order(show, visible), base_url, feed_url, scheduled)
 
 
@@ -74,16 +74,18 @@ def check_podcast_guid(item: Release, problems: Problems) -> None:
     the feed URL's is kept, with a warning, unless ``feedLink`` records the move.
     """
     show = item.show
-    derived = urls.podcast_guid(item.feed_url)
+    # A private show's personal feeds share the podcast:guid of the URL it would have in public.
+    feed_url = item.feed_url or urls.public_feed_url(show, item.base_url)
+    derived = urls.podcast_guid(feed_url)
     if not show.podcast_guid:
         line, column = show.mark("podcastGuid")
         problems.add(show.display, line, column, "podcastGuid",
-                     f"not set: podcast:guid is derived from the feed URL {item.feed_url} and would change "
+                     f"not set: podcast:guid is derived from the feed URL {feed_url} and would change "
                      f"if the feed moves; pin it by adding `podcastGuid: {derived}` to the show", "warning")
     elif show.podcast_guid != derived and not show.moved_from:
         line, column = show.mark("podcastGuid")
         problems.add(show.display, line, column, "podcastGuid",
-                     f"differs from {derived}, derived from {item.feed_url}; keeping the written value "
+                     f"differs from {derived}, derived from {feed_url}; keeping the written value "
                      "(right after a move of the feed, wrong otherwise)", "warning")
 
 

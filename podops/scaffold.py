@@ -22,12 +22,13 @@ from podops.errors import Diagnostic, PodopsError, UsageError
 from podops.model import Show
 from podops.production import KINDS, SHOW_FILE, discover
 from podops.release import EPISODE_SUMMARY, SHOW_SUMMARY
-from podops.schema import NAME_PATTERN, json_schema
+from podops.schema import EMAIL_PATTERN, NAME_PATTERN, json_schema
 from podops.validate import NAME_RULE
 from podops.yamlfile import create, document, load
 
 SCHEMA_FILE = "podops-schema.json"
 _NAME = re.compile(NAME_PATTERN)
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 @dataclass
@@ -170,6 +171,41 @@ def new_episode(root: Path, name: str, title: str, audio: str | None, copy: bool
     path = _write(root, root / "episodes" / f"episode-{guid}.yaml", data)
     return Written(path, warnings, f"next: podops validate {root} (the episode is a draft: it is published "
                    "once metadata.labels.status is changed to published)")
+
+
+def new_subscribers(root: Path, name: str, emails: list[str]) -> Written:
+    """Write ``subscribers-<guid>.yaml`` for the production's show, refusing what validate would refuse."""
+    from podops.capability import normalise_email
+
+    resources = _resources(root)
+    show = next((data for _, data in resources if data["kind"] == "show"), None)
+    parent = show.get("metadata", {}).get("guid") if show else None
+    if not show or not parent:
+        raise PodopsError(f"{root}: no show found; run `podops new show` first")
+    taken = {str(data.get("metadata", {}).get("name")): path for path, data in resources
+             if data["kind"] == "subscribers" and isinstance(data.get("metadata"), dict)}
+    _check_name(name, taken, root)
+    seen: set[str] = set()
+    for email in emails:
+        if not _EMAIL.match(email.strip()):
+            raise UsageError(Diagnostic("", field="--email", message=f"not an e-mail address: {email!r}"))
+        if normalise_email(email) in seen:
+            raise UsageError(Diagnostic("", field="--email", message=(
+                f"{email!r} is given twice (addresses are compared ignoring case and surrounding space)")))
+        seen.add(normalise_email(email))
+    guid = new_guid()
+    data = {
+        "apiVersion": "v1",
+        "kind": "subscribers",
+        "metadata": {"name": name, "guid": guid, "parent": parent},
+        "subscribers": [{"email": email.strip()} for email in emails],
+    }
+    path = _write(root, root / f"subscribers-{guid}.yaml", data)
+    private = str(show.get("private", "")).strip().lower() in ("true", "yes")
+    step = f"next: podops validate {root}, then build with PODOPS_SECRET set"
+    if not private:
+        step = "next: add `private: true` to the show, then " + step.removeprefix("next: ")
+    return Written(path, [], step)
 
 
 def _write(root: Path, target: Path, data: dict[str, Any]) -> Path:

@@ -15,6 +15,10 @@ from podops.vocabulary import CATEGORIES, LANGUAGES, MEDIUMS
 SCHEMA_ID = "https://podops.dev/schema/v1/resource.json"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{7,43}$"
 GUID_PATTERN = r"^[0-9a-f]{12}$"
+# An address as podops accepts it everywhere (owner, subscribers, imports): RFC 5322 dot-atom
+# local part, RFC 1035 labels, at least one dot in the domain.
+EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                 r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 MAX_TITLE = 499
 MAX_TEXT = 10_000
 MAX_URL = 2_000
@@ -152,6 +156,8 @@ SHOW = _struct(
     newFeedLink=asset("Moves subscribers to a new feed URL (itunes:new-feed-url)."),
     feedLink=asset("Where the feed was published before; informational."),
     podcastGuid=Field("uuid", "podops: podcast:guid (a UUID); derived from the feed URL when absent."),
+    private=Field("flag", "podops: only subscribers listen, each through a personal feed "
+                  "(see kind: subscribers); nothing of the show is public."),
     site=_struct(
         "podops: where and how the site is published.",
         baseUrl=Field("url", "Public URL of the output folder, e.g. https://example.com/."),
@@ -247,7 +253,30 @@ EPISODE.fields["transcripts"].item.fields.update(  # type: ignore[union-attr]
     captions=Field("flag", "Timed captions (rel=captions)."),
 )
 
-RESOURCES = {"show": SHOW, "episode": EPISODE}
+SUBSCRIBERS = _struct(
+    "podops: who may listen to a private show; each subscriber gets a personal feed.",
+    True,
+    apiVersion=_choice("Always v1.", "v1"),
+    kind=_choice("subscribers", "subscribers", "subscriber"),
+    metadata=_struct(
+        "Identity of the list.",
+        True,
+        name=Field("name", "8–44 of a-z 0-9 - _ (never published).", True),
+        guid=Field("guid", "12 lowercase hex characters.", True),
+        parent=Field("guid", "GUID of the private show these listeners may hear.", True),
+    ),
+    subscribers=_list(
+        "One entry per listener; removing an entry revokes that listener's feed on the next build.",
+        _struct(
+            "A listener.",
+            email=Field("email", "E-mail address: the key of the personal URLs, never published "
+                        "(compared ignoring case and surrounding space).", True),
+            name=_t("How the personal subscribe page greets them (≤ 128 characters).", max=128),
+        ),
+    ),
+)
+
+RESOURCES = {"show": SHOW, "episode": EPISODE, "subscribers": SUBSCRIBERS}
 
 
 def field_at(spec: Field, dotted: str) -> Field:
@@ -410,7 +439,7 @@ def json_schema_of(spec: Field) -> dict[str, Any]:
         out |= {"type": "string",
                 "pattern": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
     elif kind == "email":
-        out |= {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$"}
+        out |= {"type": "string", "pattern": r"^\s*" + EMAIL_PATTERN[1:-1] + r"\s*$"}
     elif kind == "flag":
         words = "|".join(_case_pattern(w) for w in ("yes", "no", "true", "false"))
         out["anyOf"] = [{"type": "boolean"}, {"type": "string", "pattern": f"^(?:{words})$"}]
@@ -432,18 +461,19 @@ def json_schema_of(spec: Field) -> dict[str, Any]:
 
 
 def json_schema() -> dict[str, Any]:
-    """The whole JSON Schema for show and episode resources, for YAML language servers."""
+    """The whole JSON Schema for show, episode and subscribers resources, for YAML language servers."""
     show, episode = json_schema_of(SHOW), json_schema_of(EPISODE)
+    subscribers = json_schema_of(SUBSCRIBERS)
     show["properties"]["kind"]["pattern"] = "^(?:[sS][hH][oO][wW][sS]?)$"
     episode["properties"]["kind"]["pattern"] = "^(?:[eE][pP][iI][sS][oO][dD][eE][sS]?)$"
-    for resource in (show, episode):
+    for resource in (show, episode, subscribers):
         resource["required"] = sorted({"apiVersion", "kind", *resource.get("required", [])})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": "podops resource (PodOps v1 show or episode)",
-        "oneOf": [{"$ref": "#/$defs/show"}, {"$ref": "#/$defs/episode"}],
-        "$defs": {"show": show, "episode": episode},
+        "title": "podops resource (PodOps v1 show or episode, or a podops subscribers list)",
+        "oneOf": [{"$ref": "#/$defs/show"}, {"$ref": "#/$defs/episode"}, {"$ref": "#/$defs/subscribers"}],
+        "$defs": {"show": show, "episode": episode, "subscribers": subscribers},
     }
 
 

@@ -149,10 +149,12 @@ def blame_data(exc: TemplateError, resource: Episode | Show | None, path: str) -
 class SiteRenderer:
     """Renders every page of one build into a plan and remembers their URLs for the sitemap."""
 
-    def __init__(self, releases: list[Release], plan: Plan, theme: Theme, cache: PageCache | None = None) -> None:
+    def __init__(self, releases: list[Release], plan: Plan, theme: Theme, cache: PageCache | None = None,
+                 private: bool = False, base_url: str | None = None) -> None:
         self.releases, self.plan, self.theme = releases, plan, theme
+        self.private = private  # private shows' pages: noindex, no sitemap, no embeds, no feed links
         self.cache = cache or PageCache(None, None, "", enabled=False)
-        self.base_url = releases[0].base_url if releases else "/"
+        self.base_url = releases[0].base_url if releases else base_url or "/"
         self.sitemap: list[SitemapEntry] = []
         self.indexed = {r.show.name for r in search.public(releases) if r.episodes}  # shows in the search index
         theme.env.globals.update(episode_path=episode_path, show_path=show_path,
@@ -181,7 +183,7 @@ class SiteRenderer:
             return False
         for path, base_url, lastmod in paths:
             self.plan.keep(path)
-            if lastmod is not None:
+            if lastmod is not None and not self.private:
                 self.sitemap.append(SitemapEntry(urls.absolute(base_url or self.base_url, path), lastmod))
         return True
 
@@ -193,12 +195,13 @@ class SiteRenderer:
         context.setdefault("jsonld", None)
         context.setdefault("image_url", None)
         context.setdefault("audio_url", None)
+        context.setdefault("private", self.private)
         try:
             text = self.theme.render(template, page_path=path, canonical=canonical, **context)
         except TemplateError as exc:
             raise blame_data(exc, context.get("episode") or context.get("show"), path) from None
         self.plan.add(path, text)
-        if lastmod is not None:
+        if lastmod is not None and not self.private:
             self.sitemap.append(SitemapEntry(canonical, lastmod))
 
     def render(self) -> None:
@@ -224,7 +227,7 @@ class SiteRenderer:
                   absolute_base=self.base_url, **single)
         self.sitemap.sort(key=lambda entry: entry.url)
         self.plan.add("sitemap.xml", self.theme.render("sitemap.xml", entries=self.sitemap))
-        sitemap_url = urls.absolute(self.base_url, "sitemap.xml") if self.releases else ""
+        sitemap_url = urls.absolute(self.base_url, "sitemap.xml") if self.base_url != "/" else ""
         self.plan.add("robots.txt", self.theme.render("robots.txt", sitemap_url=sitemap_url))
 
     def show_context(self, release: Release, number: int) -> dict[str, Any]:
@@ -273,8 +276,9 @@ class SiteRenderer:
         listed = release.episodes
         neighbours = (listed[position - 1] if position > 0 else None,
                       listed[position + 1] if position + 1 < len(listed) else None)
-        pages = [(path, base, iso_date(episode.date)), (embed_path(show, episode, False), base, None),
-                 (embed_path(show, episode, True), base, None)]
+        pages: list[tuple[str, str | None, str | None]] = [(path, base, iso_date(episode.date))]
+        if not self.private:
+            pages += [(embed_path(show, episode, False), base, None), (embed_path(show, episode, True), base, None)]
         material = self.describe("episode", release, episode, *neighbours, self.base_url, len(self.releases))
         if self.reuse(pages, material):
             return
@@ -292,21 +296,25 @@ class SiteRenderer:
             "audio_url": audio_url, "feed_url": release.feed_url, "image_url": image_url,
             "description": markup.plain(episode.summary),
         }
-        for dark in (False, True):
+        embeds = {False: "", True: ""}  # a private episode is not for other sites to embed
+        for dark in () if self.private else (False, True):
             embed = embed_path(show, episode, dark)
             self.page("embed.html", embed, base, None, dark=dark, image=image,
                       episode_url=urls.absolute(base, path), **common)
-        embeds = {dark: embed_snippet(urls.absolute(base, embed_path(show, episode, dark)), title)
-                  for dark in (False, True)}
+            embeds[dark] = embed_snippet(urls.absolute(base, embed), title)
         self.page(
             "episode.html", path, base, iso_date(episode.date), **common,
             image=image, notes=complete_html(markup.episode_html(episode)), transcript=transcript,
             embed_light=embeds[False], embed_dark=embeds[True], share_url=urls.absolute(base, path),
-            previous=previous, following=following, jsonld=episode_data(release, episode),
+            previous=previous, following=following,
+            jsonld=None if self.private else episode_data(release, episode),
         )
 
 
 def render_site(releases: list[Release], plan: Plan, templates: Path | None,
-                cache: PageCache | None = None) -> None:
-    """Render the website of every show into the plan (templates in ``templates`` override ours)."""
-    SiteRenderer(releases, plan, Theme(templates), cache).render()
+                cache: PageCache | None = None, base_url: str | None = None) -> None:
+    """Render the website of every show into the plan (templates in ``templates`` override ours).
+
+    ``base_url`` places the home page when no show is public.
+    """
+    SiteRenderer(releases, plan, Theme(templates), cache, base_url=base_url).render()

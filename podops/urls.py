@@ -3,7 +3,8 @@
 A show lives under ``<show name>/``; an episode page under ``<show>/<episode name>/``; a local
 asset under ``<show>/media/<its path in the production>``, so renaming or adding anything else
 never moves a feed or an enclosure. Names are at least 8 characters and never hold a dot, so
-they cannot collide with ``media``, ``page`` or the site's own files.
+they cannot collide with ``media``, ``page`` or the site's own files. A private show lives under
+``private/<prefix>/`` instead, its prefix derived from the secret (:mod:`podops.capability`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import uuid
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
+from podops.capability import private_dir
 from podops.model import Asset, Episode, Show
 
 STATIC = "_static"  # the theme's static files, in templates and in the output
@@ -22,28 +24,28 @@ PUBLISH_SETTINGS = ".podops-publish.json"  # feeds and Cache-Control policies, f
 
 
 def show_dir(show: Show) -> str:
-    """Folder of a show in the output."""
-    return f"{show.name}/"
+    """Folder of a show in the output: its name, or a private show's unguessable prefix."""
+    return private_dir(show.prefix) if show.prefix else f"{show.name}/"
 
 
 def feed_path(show: Show) -> str:
     """Output path of a show's RSS feed."""
-    return f"{show.name}/feed.xml"
+    return f"{show_dir(show)}feed.xml"
 
 
 def episode_dir(show: Show, episode: Episode) -> str:
     """Folder of an episode page."""
-    return f"{show.name}/{episode.name}/"
+    return f"{show_dir(show)}{episode.name}/"
 
 
 def chapters_path(show: Show, episode: Episode) -> str:
     """Output path of an episode's podcast:chapters JSON."""
-    return f"{show.name}/{episode.name}/chapters.json"
+    return f"{show_dir(show)}{episode.name}/chapters.json"
 
 
 def page_path(show: Show, page: int) -> str:
     """Output path of page ``page`` (1-based) of a show's episode list."""
-    return f"{show.name}/index.html" if page == 1 else f"{show.name}/page/{page}/index.html"
+    return f"{show_dir(show)}index.html" if page == 1 else f"{show_dir(show)}page/{page}/index.html"
 
 
 def show_path(show: Show) -> str:
@@ -67,7 +69,7 @@ def asset_path(show: Show, asset: Asset) -> str:
     path, root = str(asset.path), str(show.root)  # both resolved by the loader
     if not path.startswith(root.rstrip("/") + "/"):
         raise ValueError(f"{path} is not inside {root}")
-    return f"{show.name}/media/{PurePosixPath(path[len(root.rstrip('/')) + 1:]).as_posix()}"
+    return f"{show_dir(show)}media/{PurePosixPath(path[len(root.rstrip('/')) + 1:]).as_posix()}"
 
 
 def absolute(base_url: str, path: str) -> str:
@@ -86,3 +88,12 @@ def podcast_guid(feed_url: str) -> str:
     """Derive podcast:guid from the feed URL, as the namespace specifies."""
     seed = feed_url.split("://", 1)[-1].rstrip("/")
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, seed))
+
+
+def public_feed_url(show: Show, base_url: str) -> str:
+    """Where the show's feed would be if it were public: what a private show's podcast:guid derives from.
+
+    Every personal feed of a private show is the same podcast, so they share one podcast:guid,
+    and it does not change when the secret (and with it every URL) rotates.
+    """
+    return absolute(base_url, f"{show.name}/feed.xml")

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from podops.errors import Problems
-from podops.schema import GUID_PATTERN, MAX_URL, NAME_PATTERN, Field
+from podops.schema import EMAIL_PATTERN, GUID_PATTERN, MAX_URL, NAME_PATTERN, Field
 from podops.vocabulary import LANGUAGES
 from podops.yamlfile import Mapping, OctalLooking, Sequence
 
@@ -25,8 +25,7 @@ Mark = tuple[int, int]
 NAME_RULE = "must be 8–44 characters of a-z, 0-9, '-' and '_', starting with a letter or digit"
 _NAME = re.compile(NAME_PATTERN)
 _GUID = re.compile(GUID_PATTERN)
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(EMAIL_PATTERN)
 _LANGUAGE = re.compile(r"^([A-Za-z]{2})(?:[-_]([A-Za-z]{2}|[0-9]{3}))?$")
 _DURATION = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d+)?)$")
 _FLAGS = {"yes": True, "true": True, "no": False, "false": False}

@@ -442,3 +442,46 @@ def test_the_site_opened_from_disk_navigates_index_show_episode(site: tuple[str,
     assert desktop.title == "Why a build beats a server – The Static Signal"
     desktop.find_element(By.CSS_SELECTOR, ".eyebrow a").click()  # back up to the show
     assert desktop.current_url == (folder / browser.SHOW / "index.html").as_uri()
+
+
+def test_the_copy_button_on_a_subscribe_page_copies_the_personal_feed_url(
+        driver: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_private import SECRET, make_network, tokens_of
+
+    from podops.build import build
+    from podops.server import start_server, stop_server
+
+    monkeypatch.setenv("PODOPS_SECRET", SECRET)
+    site = tmp_path / "public"
+    site.mkdir()
+    server, base_url = start_server(site)
+    try:
+        build(make_network(tmp_path / "net"), site, base_url=base_url, workers=1)
+        token = tokens_of(SECRET, "grace@example.org")[0]
+        feed_url = f"{base_url.rstrip('/')}/private/{token}/feed.xml"
+        origin = base_url.rstrip("/")
+        driver.execute_cdp_cmd("Browser.grantPermissions", {
+            "origin": origin, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+        browser.set_viewport(driver, 1280, 900)
+        driver.get_log("browser")
+        driver.get(f"{origin}/private/{token}/")
+        assert driver.title.startswith("Members Only Hour")
+        assert driver.find_element("id", "feed-url").get_attribute("value") == feed_url
+        driver.find_element("css selector", 'button[data-copy="feed-url"]').click()
+        browser.wait_until(driver, "return document.querySelector('button[data-copy=\"feed-url\"]')"
+                                   ".textContent === 'Copied'")
+        copied = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "navigator.clipboard.readText().then(done, e => done('error: ' + e));")
+        assert copied == feed_url
+        links = [a.get_attribute("href") for a in driver.find_elements("css selector", ".platforms a")]
+        assert len(links) == 6 and all(feed_url.split("://", 1)[1] in link or
+                                       feed_url.replace(":", "%3A").replace("/", "%2F") in link for link in links)
+        driver.find_element("link text", "Secret Plans").click()
+        browser.wait_for_audio(driver)
+        assert driver.execute_script("return document.querySelector('meta[name=robots]').content") == \
+            "noindex, nofollow"
+        errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+    finally:
+        stop_server(server)

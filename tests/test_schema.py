@@ -12,6 +12,7 @@ from conftest import EPISODE, SHOW, invoke
 from podops.errors import Problems
 from podops.schema import EPISODE as EPISODE_SPEC
 from podops.schema import SHOW as SHOW_SPEC
+from podops.schema import SUBSCRIBERS as SUBSCRIBERS_SPEC
 from podops.schema import json_schema
 from podops.validate import Validator
 from podops.yamlfile import parse
@@ -72,6 +73,39 @@ EPISODE_CASES = [
     ("no enclosure", EPISODE.replace("enclosure:\n  uri: assets/ep.mp3\n", ""), False),
 ]
 
+SUBSCRIBERS = """\
+apiVersion: v1
+kind: subscribers
+metadata: {name: team-members, guid: 5b1f0c2d3e4a, parent: aaa94297acfc}
+subscribers:
+  - email: ada@example.org
+  - email: grace@example.org
+    name: Grace
+"""
+SUBSCRIBERS_CASES = [
+    ("valid", SUBSCRIBERS, True),
+    ("kind subscriber", SUBSCRIBERS.replace("kind: subscribers", "kind: Subscriber"), True),
+    ("empty list", SUBSCRIBERS.split("subscribers:\n")[0] + "subscribers: []\n", True),
+    ("spaces kept by quotes", SUBSCRIBERS.replace("ada@example.org", "' Ada@Example.org '"), True),
+    ("no at sign", SUBSCRIBERS.replace("ada@example.org", "ada.example.org"), False),
+    ("no dot in domain", SUBSCRIBERS.replace("ada@example.org", "ada@localhost"), False),
+    ("underscore in domain", SUBSCRIBERS.replace("ada@example.org", "ada@b_c.com"), False),
+    ("name without email", SUBSCRIBERS.replace("  - email: ada@example.org\n", "  - name: Ada\n"), False),
+    ("unknown field", SUBSCRIBERS.replace("    name: Grace", "    nick: Grace"), False),
+    ("no parent", SUBSCRIBERS.replace(", parent: aaa94297acfc", ""), False),
+]
+SHOW_CASES += [
+    ("private", SHOW + "private: true\n", True),
+    ("private yes", SHOW + "private: yes\n", True),
+    ("private maybe", SHOW + "private: maybe\n", False),
+]
+
+
+@pytest.mark.parametrize("text, ok", [c[1:] for c in SUBSCRIBERS_CASES], ids=[c[0] for c in SUBSCRIBERS_CASES])
+def test_subscriber_lists_get_the_same_verdict_from_schema_and_validator(text: str, ok: bool) -> None:
+    assert podops_accepts(text, SUBSCRIBERS_SPEC) is ok
+    assert schema_accepts(text) is ok
+
 
 @pytest.mark.parametrize("text, ok", [c[1:] for c in SHOW_CASES], ids=[c[0] for c in SHOW_CASES])
 def test_show_files_get_the_same_verdict_from_schema_and_validator(text: str, ok: bool) -> None:
@@ -90,7 +124,7 @@ def test_schema_command_prints_draft_2020_12() -> None:
     data = json.loads(result.stdout)
     assert data["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(data)
-    assert set(data["$defs"]) == {"show", "episode"}
+    assert set(data["$defs"]) == {"show", "episode", "subscribers"}
 
 
 def test_committed_example_schema_is_current() -> None:
