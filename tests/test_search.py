@@ -45,9 +45,9 @@ def test_every_public_episode_is_indexed_inside_the_build(example: Path, tmp_pat
     assert [lang["page_count"] for lang in entry["languages"].values()] == [3]  # the 3 published episodes
     assert (bundle / "pagefind.js").is_file() and (bundle / "pagefind-worker.js").is_file()
     assert not list(bundle.glob("*ui*"))  # Pagefind's own interfaces are left out
-    assert 'data-search="pagefind/the-static-signal/pagefind.js" data-search-root="./"' in \
+    assert 'data-search="pagefind/the-static-signal/pagefind.js" data-search-root="index.html"' in \
         (site / "index.html").read_text()
-    assert 'data-search="../pagefind/the-static-signal/pagefind.js" data-search-root="../"' in \
+    assert 'data-search="../pagefind/the-static-signal/pagefind.js" data-search-root="../index.html"' in \
         (site / "the-static-signal/index.html").read_text()
 
 
