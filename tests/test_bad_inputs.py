@@ -236,6 +236,15 @@ CASES: list[tuple[str, dict, str, str]] = [
      "show.yaml:10:14: ", "control character U+0000 not allowed in YAML"),
     ("item18-nul-in-transcript", with_transcript("t.txt", "first line\nsecond\0line\n"),
      f"{EP}:17:5: transcripts[0].uri: ", "NUL byte at line 2, column 7"),
+    ("webhook-file-url", {"show.yaml": SHOW + "webhooks:\n  - url: file:///etc/passwd\n"},
+     "show.yaml:22:5: webhooks[0].url: ", "must be an absolute http(s) URL"),
+    ("webhook-unknown-event", {"show.yaml": SHOW + "webhooks:\n  - url: https://h.example.org/\n"
+                               "    events: [episode_created]\n"},
+     "show.yaml:23:14: webhooks[0].events[0]: ", "'episode_created' is not allowed"),
+    ("websub-hub-not-a-url", {"show.yaml": SHOW + "websubHubs: [hub.example.org]\n"},
+     "show.yaml:21:14: websubHubs[0]: ", "must be an absolute http(s) URL"),
+    ("podping-not-a-flag", {"show.yaml": SHOW + "podping: maybe\n"},
+     "show.yaml:21:1: podping: ", "must be true or false"),
 ]
 
 

@@ -384,3 +384,39 @@ def test_the_readme_receiver_verifies_and_prints_a_published_episode(tmp_path: P
         process.terminate()
         output = process.communicate(timeout=10)[0]
     assert "new episode: Episode Two https://example.com/test-show/second-episode/" in output
+
+
+def test_after_deploy_against_the_live_site_the_build_announces_what_it_found(tmp_path: Path) -> None:
+    """CI: build with --previous LIVE before the deploy; after it, LIVE already shows OUT."""
+    with receiving() as receiver:
+        prod, old, _ = configured(tmp_path, receiver)
+        deployed = tmp_path / "deployed"
+        build(prod, deployed, EPOCH, "--previous", str(old))
+        assert notify(deployed, deployed, prod).exit_code == 0
+        first = receiver.ids()
+        # the next daily run changes nothing: built against the live site, it announces nothing
+        daily = tmp_path / "daily"
+        build(prod, daily, EPOCH, "--previous", str(deployed))
+        result = notify(daily, daily, prod)
+    assert sorted(receiver.types()) == ["episode_published", "episode_updated"]
+    assert receiver.ids() == first
+    assert result.exit_code == 0 and "0 event(s)" in result.output
+
+
+def test_a_previous_site_that_hangs_is_given_up_within_the_timeout(tmp_path: Path) -> None:
+    with receiving(["hang"]) as site:
+        prod, _, new = old_and_new(tmp_path, "")
+        started = time.monotonic()
+        result = invoke("notify", new, "--previous", f"http://127.0.0.1:{site.server.server_address[1]}/",
+                        "--production", prod, "--timeout", "0.5")
+        elapsed = time.monotonic() - started
+    assert result.exit_code == 1
+    assert "cannot fetch the previous manifest" in result.output and "Traceback" not in result.output
+    assert elapsed < 5
+
+
+def test_out_must_be_a_podops_build(tmp_path: Path) -> None:
+    prod, old, _ = old_and_new(tmp_path, "")
+    (tmp_path / "empty").mkdir()
+    result = notify(tmp_path / "empty", old, prod)
+    assert result.exit_code == 1 and "not a folder built by podops build" in result.output
