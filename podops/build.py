@@ -277,7 +277,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         placed = output.valid_placed(store.get("output", key))
         pages = page_cache(overrides, out, store.get("pages", key), placed)
         public = [item for item in releases if not item.show.private]  # no event announces a private show
-        record = events.manifest(events.state_of(public), basis, now)
+        record = events.manifest(events.state_of(public), basis, now, events.resolver(public))
         site_url = public[0].base_url if public else "/"
         plan = plan_site(releases, overrides, source_date, pages, {"events": events.resources(record, site_url)},
                          secret)

@@ -23,6 +23,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -70,14 +71,25 @@ def _show_digest(show: Show, resource: dict[str, Any]) -> str:
     return digest({"attributes": attributes, "image": show.image.sha256 if show.image else None})
 
 
-def _episode_digest(item: Release, episode: Episode) -> str:
-    """What makes an episode_updated: its title, notes, media and date (nothing else)."""
-    return digest({"title": episode.title, "summary": episode.summary, "notes": episode.text,
-                   "date": iso(episode.date) if episode.date else None, "media": _media(item, episode)})
+def _entry(item: Release, episode: Episode) -> dict[str, Any]:
+    """An episode in the state: the digest of what makes an episode_updated (its title, notes,
+    media and date, nothing else) and a brief that names it once its document is gone."""
+    media = _media(item, episode)
+    date = iso(episode.date) if episode.date else None
+    return {"digest": digest({"title": episode.title, "summary": episode.summary, "notes": episode.text,
+                              "date": date, "media": media}),
+            "brief": {"type": "episode", "id": episode.guid, "attributes": {
+                "guid": episode.feed_guid, "title": episode.title, "published_at": date,
+                "share_url": urls.absolute(item.base_url, urls.episode_path(item.show, episode)),
+                "media_url": media["url"] if media else None}}}
 
 
 def state_of(releases: list[Release]) -> State:
-    """The published state: per show and per visible episode a digest and its API resource object."""
+    """The published state: per show its digest and API resource, per visible episode a digest and a brief.
+
+    Full episode resources are made only for the episodes an event is about (:func:`resolver`),
+    so a build of a large network costs a hash per episode, not a document.
+    """
     from podops import api
 
     site = releases[0].base_url if releases else None  # the API's links, as api.ApiRenderer makes them
@@ -86,9 +98,35 @@ def state_of(releases: list[Release]) -> State:
         resource = api.show_resource(item, site)
         shows[item.show.guid] = {
             "digest": _show_digest(item.show, resource), "resource": resource, "feed": item.feed_url,
-            "episodes": {e.guid: {"digest": _episode_digest(item, e), "resource": api.episode_resource(item, e, site)}
-                         for e in item.episodes}}
+            "episodes": {e.guid: _entry(item, e) for e in item.episodes}}
     return {"shows": shows}
+
+
+Resolve = Callable[[str], "dict[str, Any] | None"]
+
+
+def resolver(releases: list[Release]) -> Resolve:
+    """Episode GUID → its API resource, as this build's API documents carry it."""
+    from podops import api
+
+    site = releases[0].base_url if releases else None
+    where = {e.guid: (item, e) for item in releases for e in item.episodes}
+
+    def resolve(guid: str) -> dict[str, Any] | None:
+        found = where.get(guid)
+        return api.episode_resource(found[0], found[1], site) if found else None
+    return resolve
+
+
+def complete(found: list[Event], resolve: Resolve) -> list[Event]:
+    """Give published and updated episodes their full resource as ``data``."""
+    out = []
+    for event in found:
+        if event["type"] in ("episode_published", "episode_updated"):
+            full = resolve(event["subject"]["id"])
+            event = dict(event, data=full) if full is not None else event
+        out.append(event)
+    return out
 
 
 def event_id(kind: str, resource: str, before: str | None, after: str | None) -> str:
@@ -113,16 +151,16 @@ def diff(previous: State, current: State) -> list[Event]:
         for key in set(old_eps) | set(new_eps):
             was, now = old_eps.get(key), new_eps.get(key)
             if was is None and now is not None:
-                events.append(_event("episode_published", guid, now["resource"], None, now["digest"]))
+                events.append(_event("episode_published", guid, now["brief"], None, now["digest"]))
             elif now is None and was is not None:
-                events.append(_event("episode_unpublished", guid, was["resource"], was["digest"], None))
+                events.append(_event("episode_unpublished", guid, was["brief"], was["digest"], None))
             elif was is not None and now is not None and was["digest"] != now["digest"]:
-                events.append(_event("episode_updated", guid, now["resource"], was["digest"], now["digest"]))
+                events.append(_event("episode_updated", guid, now["brief"], was["digest"], now["digest"]))
     return sorted(events, key=lambda e: (ORDER[e["type"]], e["data"]["attributes"].get("published_at") or "",
                                          e["show"], e["subject"]["id"]))
 
 
-def manifest(state: State, previous: Manifest | None, now: datetime) -> Manifest:
+def manifest(state: State, previous: Manifest | None, now: datetime, resolve: Resolve | None = None) -> Manifest:
     """This build's manifest: its state, and the rolling event log continued from ``previous``."""
     if previous is None:
         return {"format": FORMAT, "generator": "podops", "basis": None, "latest": [], "events": [], "state": state}
@@ -130,13 +168,14 @@ def manifest(state: State, previous: Manifest | None, now: datetime) -> Manifest
     known = {e["id"] for e in log}
     stamp = iso(now)
     added = [dict(e, timestamp=stamp) for e in diff(previous["state"], state) if e["id"] not in known]
+    added = complete(added, resolve) if resolve else added
     return {"format": FORMAT, "generator": "podops", "basis": digest(previous["state"]),
             "latest": [e["id"] for e in added], "events": (log + added)[-LOG_SIZE:], "state": state}
 
 
 def render_manifest(data: Manifest) -> bytes:
-    """Manifest bytes: sorted keys, so equal manifests are equal files."""
-    return (json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+    """Manifest bytes: sorted keys, so equal manifests are equal files (compact: the C encoder)."""
+    return (json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
 def resources(data: Manifest, site_url: str) -> list[dict[str, Any]]:

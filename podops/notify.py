@@ -269,8 +269,8 @@ def _secret(environ: dict[str, str], needed: bool) -> Any:
                           "base64") from None
 
 
-def select(out_manifest: events.Manifest, previous: events.Manifest | None,
-           now: datetime) -> tuple[list[events.Event], bool, bool]:
+def select(out_manifest: events.Manifest, previous: events.Manifest | None, now: datetime,
+           resolve: events.Resolve | None = None) -> tuple[list[events.Event], bool, bool]:
     """The events to announce, and whether this is a baseline or an already deployed site.
 
     With no previous manifest there is nothing to announce. When PREVIOUS already shows OUT's
@@ -284,8 +284,23 @@ def select(out_manifest: events.Manifest, previous: events.Manifest | None,
         latest = set(out_manifest.get("latest", []))
         return [e for e in out_manifest.get("events", []) if e["id"] in latest], False, True
     stamp = events.iso(now)
-    return [dict(e, timestamp=logged.get(e["id"], {}).get("timestamp", stamp))
-            for e in events.diff(previous["state"], out_manifest["state"])], False, False
+    found = [logged.get(e["id"]) or dict(e, timestamp=stamp)
+             for e in events.diff(previous["state"], out_manifest["state"])]
+    return (events.complete(found, resolve) if resolve else found), False, False
+
+
+def _documents(out: Path) -> events.Resolve:
+    """Episode GUID → the resource OUT's read API publishes for it."""
+    from podops.api import resource_path
+
+    def resolve(guid: str) -> dict[str, Any] | None:
+        path = out / resource_path("episodes", guid)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8")).get("data")
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("id") == guid else None
+    return resolve
 
 
 def _load_shows(production: Path) -> dict[str, Show]:
@@ -337,7 +352,8 @@ def notify(out: Path, previous: str, production: Path, policy: Policy | None = N
         _check_targets(shows, policy)
     base = events.read_manifest(previous, timeout=policy.timeout)
     report = Report()
-    report.events, report.baseline, report.deployed = select(out_manifest, base, datetime.now(timezone.utc))
+    report.events, report.baseline, report.deployed = select(out_manifest, base, datetime.now(timezone.utc),
+                                                             _documents(out))
     jobs: list[tuple[Send, Attempted]] = []
     for event in report.events:
         show = shows.get(event["show"])

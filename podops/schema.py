@@ -361,7 +361,8 @@ API_EVENT = {
     "event_type": Attribute("string", "What happened (README \"Events\"); the webhook payload's type.",
                             choices=EVENT_TYPES),
     "timestamp": Attribute("string", "When the build that found the change ran (RFC 3339, UTC).", format="date-time"),
-    "data": Attribute("object", "The show or episode resource as the change left it (as it was, when unpublished)."),
+    "data": Attribute("object", "The show or episode resource as the change left it; for episode_unpublished "
+                      "its id with guid, title, published_at, share_url and media_url."),
 }
 # Resource type → attributes; add a kind here first, then render it (podops.api) and describe it
 # (podops.openapi) from this.
