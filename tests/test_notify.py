@@ -153,6 +153,7 @@ def test_one_added_and_one_edited_deliver_one_published_and_one_updated_retrying
     published = next(r["payload"] for r in receiver.received if r["payload"]["type"] == "episode_published")
     assert published["data"]["type"] == "episode" and published["data"]["id"] == "b0b0b0b0b0b0"
     assert published["data"]["attributes"]["title"] == "Episode Two"
+    assert published["data"]["attributes"]["embed_html"]  # the read API's full resource, read from NEW
     assert set(published) == {"type", "timestamp", "data"}
     assert "2 delivered, 0 failed" in result.output
     assert "RECEIVER-SECRET-BODY" not in result.output and "secret-token" not in result.output
@@ -244,7 +245,9 @@ def test_archiving_an_episode_announces_episode_unpublished(tmp_path: Path) -> N
         build(prod, newer)
         assert notify(newer, new, prod).exit_code == 0
     assert receiver.types() == ["episode_unpublished"]
-    assert receiver.received[0]["payload"]["data"]["id"] == "b0b0b0b0b0b0"
+    data = receiver.received[0]["payload"]["data"]
+    assert data["id"] == "b0b0b0b0b0b0" and data["attributes"]["title"] == "Episode Two"
+    assert data["attributes"]["share_url"] == "https://example.com/test-show/second-episode/"
 
 
 def test_websub_hubs_get_publish_and_podping_gets_the_feed_with_the_token(tmp_path: Path) -> None:
