@@ -399,14 +399,22 @@ def notify(out: Path, previous: str, production: Path, dry_run: bool, allow_priv
 
 @new.command("ci")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def new_ci(directory: Path) -> None:
-    """Write CI recipes: .github/workflows/podops.yml (GitHub Pages) and .gitlab-ci.yml (GitLab Pages)."""
+@click.option("--install", "install", metavar="SPEC",
+              help="What CI pip-installs (default: this podops, from where it was installed).")
+@click.option("--publish", "target", metavar="s3://BUCKET[/PREFIX]",
+              help="Publish to S3-compatible storage instead of GitHub Pages / GitLab Pages.")
+def new_ci(directory: Path, install: str | None, target: str | None) -> None:
+    """Write CI recipes: .github/workflows/podops.yml and .gitlab-ci.yml (Pages, or S3 with --publish)."""
     from podops.workflows import write_ci
 
-    for path in _run(lambda: write_ci(directory)):
+    for path in _run(lambda: write_ci(directory, install, target)):
         click.echo(str(path))
-    click.echo("GitHub: set Settings → Pages → Source to \"GitHub Actions\". "
-               "GitLab: add a daily pipeline schedule so scheduled episodes go live.", err=True)
+    if target:
+        click.echo("Set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and (except on AWS) AWS_ENDPOINT_URL "
+                   "as secrets in the CI settings; on GitLab, add a daily pipeline schedule.", err=True)
+    else:
+        click.echo("GitHub: set Settings → Pages → Source to \"GitHub Actions\". "
+                   "GitLab: add a daily pipeline schedule so scheduled episodes go live.", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -54,14 +54,25 @@ class Bucket:
     def __init__(self, bucket: str, prefix: str, endpoint_url: str | None, jobs: int) -> None:
         self.bucket, self.prefix = bucket, prefix
         self.where = f"s3://{bucket}/{prefix}"
-        self.endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        self.endpoint = (endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3")
+                         or os.environ.get("AWS_ENDPOINT_URL") or None)
         # Third-party S3 services (B2, R2, MinIO, SeaweedFS) reject the CRC checksums botocore
         # adds by default since 1.36; send them only where the API requires one.
+        # CI fills unset variables with "" (``${{ vars.X }}``): an empty one counts as unset.
+        empty = any(os.environ.get(k) == "" for k in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"))
         config = Config(max_pool_connections=max(10, jobs), retries={"mode": "standard", "max_attempts": 5},
                         request_checksum_calculation="when_required",
-                        response_checksum_validation="when_required", connect_timeout=10, read_timeout=60)
+                        response_checksum_validation="when_required", connect_timeout=10, read_timeout=60,
+                        **({"ignore_configured_endpoint_urls": True} if empty and not self.endpoint else {}))
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or (
+            "us-east-1" if "" in (os.environ.get("AWS_REGION"), os.environ.get("AWS_DEFAULT_REGION")) else None)
         with self.errors("connect"):
-            self.client = boto3.session.Session().client("s3", endpoint_url=self.endpoint, config=config)
+            try:
+                session = boto3.session.Session()
+                self.client = session.client("s3", endpoint_url=self.endpoint, region_name=region, config=config)
+            except ValueError as exc:  # botocore's word for a malformed endpoint or region
+                raise PodopsError(Diagnostic(self.where, message=f"{exc}: check AWS_ENDPOINT_URL and AWS_REGION")) \
+                    from None
 
     @contextmanager
     def errors(self, operation: str, key: str = "") -> Iterator[None]:

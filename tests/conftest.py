@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from seaweed import s3  # noqa: F401  (the SeaweedFS S3 server, one per session)
 
 from podops.cli import main
 

