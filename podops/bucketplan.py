@@ -40,6 +40,7 @@ TYPES = {
 FEED_TYPE = "application/rss+xml; charset=utf-8"
 API_TYPE = "application/vnd.api+json"  # JSON:API 1.0 §5.1
 MANIFEST_TYPE = "application/json"
+STATE = "_podops/"  # the events manifest `podops notify --previous URL` reads from the live site
 MEDIA_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".png", ".jpg", ".jpeg", ".webp", ".gif")
 
 
@@ -111,6 +112,8 @@ def _classify(rel: str, path: str, feeds: set[str]) -> tuple[str, str, str]:
     suffix = os.path.splitext(name)[1]
     if rel in feeds or (suffix == ".xml" and _is_rss(path)):
         return "feeds", "feeds", FEED_TYPE
+    if rel.startswith(STATE):  # the record of what the site publishes goes up with the feeds, after them
+        return "feeds", "api", TYPES.get(suffix, "application/octet-stream")
     if rel.startswith("api/") and suffix == ".json":  # the OpenAPI document is plain JSON
         return "pages", "api", "application/json" if name == "openapi.json" else API_TYPE
     kind = TYPES.get(suffix) or TYPES.get(name, "application/octet-stream")
@@ -197,7 +200,7 @@ def plan(files: dict[str, Local], listing: dict[str, tuple[int, str]], manifest:
             why = "headers" if item in same else "changed"
             uploads[item.phase].append(Action("upload", item.phase, item.rel, item.size, why))
     for phase in PHASES:
-        result.actions += uploads[phase]
+        result.actions += sorted(uploads[phase], key=lambda action: (action.rel.startswith(STATE), action.rel))
     gone = sorted(set(listing) - set(files) - {MANIFEST})
     if delete:
         # Feeds first, media last: a feed is never left naming something already deleted.

@@ -205,7 +205,7 @@ def test_a_title_edit_uploads_its_pages_and_feed_never_audio_and_the_feed_lands_
     assert not any(rel.endswith(".mp3") for rel in planned)
     assert {"the-static-signal/feeds-every-app-accepts/index.html", "the-static-signal/index.html",
             "the-static-signal/feed.xml", "api/v1/episodes/2a3b4c5d6e7f.json"} <= set(planned), planned
-    assert planned[-1] == "the-static-signal/feed.xml"  # the plan's order: feeds last
+    assert planned[-2:] == ["the-static-signal/feed.xml", "_podops/manifest.json"]  # feeds last, then the record
     # The server's view of the order: stopped as the feed phase starts, every page is new, the feed is old.
     paused = start_paused(out, "edit", s3, "feeds:0")
     try:
@@ -217,7 +217,7 @@ def test_a_title_edit_uploads_its_pages_and_feed_never_audio_and_the_feed_lands_
         paused.wait()
     mp3s = {rel: item["LastModified"] for rel, item in s3.objects("edit/").items() if rel.endswith(".mp3")}
     summary = publish.publish(str(out), f"s3://{BUCKET}/edit", s3.endpoint)
-    assert [a.rel for a in summary.plan.actions] == ["the-static-signal/feed.xml"]
+    assert [a.rel for a in summary.plan.actions] == ["the-static-signal/feed.xml", "_podops/manifest.json"]
     assert s3.body("edit/the-static-signal/feed.xml") == (out / "the-static-signal/feed.xml"
                                                                    ).read_bytes()
     assert {rel: item["LastModified"] for rel, item in s3.objects("edit/").items() if rel.endswith(".mp3")} == mp3s
