@@ -695,7 +695,7 @@ TIMED = [  # (module, attribute, label) wrapped with a timer for --phases; a row
     ("podops.validate", "Validator.check", "  Validator.check (schema walk)"),
     ("podops.production", "_link", "  _link (cross-file checks, asset paths)"),
     ("podops.probe", "probe_production", "probe_production (hash+cache+probe)"),
-    ("podops.markup", "prerender", "markup.prerender (notes, in parallel)"),
+    ("podops.markup", "Notes.prerender", "markup.prerender (notes, in parallel)"),
     ("podops.build", "plan_site", "plan_site"),
     ("podops.feed", "render_feed", "  feed.render_feed"),
     ("podops.site", "render_site", "  site.render_site (pages)"),

@@ -108,16 +108,6 @@ def _count(production: Production, releases: list[Release], drafts: bool, report
                         for item in releases for e in item.scheduled if e.date]
 
 
-def page_cache(templates: Path | None, out: Path | None, previous: dict[str, str] | None,
-               placed: output.Placed | None = None) -> PageCache:
-    """Page reuse for this build; off when override templates reach into episode lists."""
-    from podops.pagecache import PageCache, salt
-
-    overrides = [p for p in templates.rglob("*") if p.is_file()] if templates else []
-    reaches = any("episodes" in p.read_text(errors="replace") for p in overrides)
-    return PageCache(previous, out, salt(templates), enabled=not reaches, placed=placed)
-
-
 def _plan_asset(plan: output.Plan, show: Show, asset: Asset | None) -> None:
     """Publish a local file: copied, except HTML, which is served as a page and so sanitised."""
     from podops import markup
@@ -248,12 +238,13 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             if skipped is not None:
                 skipped.seconds = time.perf_counter() - started
                 return skipped
-        from podops import markup
+        from podops.caches import Caches
         from podops.probe import probe_production
         from podops.production import load_production
         from podops.release import plan_releases
 
-        production = load_production(root, store)
+        caches = Caches(store)
+        production = load_production(root, caches)
         problems.extend(production.warnings)
         secret = _unlock(production, problems)
         probed: list[str] = []
@@ -270,12 +261,10 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         problems.raise_if_errors(ResourceError)
         _count(production, releases, drafts, report)
         report.warnings = problems.warnings
-        cached = {k: v for k, v in store.items("markdown").items() if isinstance(v, str)}
-        markup.seed(cached)
-        markup.prerender(_notes(releases), workers or os.cpu_count() or 1)
+        caches.start_notes().prerender(_notes(releases), workers or os.cpu_count() or 1)
         overrides = templates if templates.is_dir() else None
         placed = output.valid_placed(store.get("output", key))
-        pages = page_cache(overrides, out, store.get("pages", key), placed)
+        pages = caches.start_pages(overrides, out, key, placed)
         public = [item for item in releases if not item.show.private]  # no event announces a private show
         record = events.manifest(events.state_of(public), basis, now, events.resolver(public))
         site_url = public[0].base_url if public else "/"
@@ -283,12 +272,10 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
                          secret)
         plan.add(events.MANIFEST_PATH, events.render_manifest(record))
         report.events = len(record["latest"])
-        if markup.fresh() or len(markup.used()) != len(cached):
-            store.replace("markdown", markup.used())
         with output.lock(out):
             report.files, placed = output.commit(plan, out, placed, report.changed)
         store.put("output", key, placed)
-        store.put("pages", key, pages.keys)
+        caches.save(key)
         report.published = sum(len(r.episodes) for r in releases)
         report.feeds = [str(out / urls.feed_path(r.show)) for r in releases if not r.show.private]
         report.private_feeds = sum(len(r.show.subscribers) for r in releases if r.show.private)

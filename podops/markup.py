@@ -31,7 +31,6 @@ ATTRIBUTES = {
     "ol": {"start"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-RENDERER = f"markdown {markdown.__version__}, nh3 {getattr(nh3, '__version__', '?')}, v1"
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _ITEM_GAP = re.compile(r"</li>\s*<li\b[^>]*>")  # "sun; water; patience", not "sun water patience"
@@ -45,11 +44,6 @@ def sanitize(html: str) -> str:
                          link_rel="noopener noreferrer nofollow", strip_comments=True))
 
 
-# Rendered notes by content hash; the build seeds it from the store and saves what is new,
-# so an unchanged episode is never rendered twice, across runs too.
-_rendered: dict[str, str] = {}
-_new: dict[str, str] = {}
-_used: set[str] = set()
 PARALLEL_FROM = 64  # below this many new texts a process pool costs more than it saves
 
 
@@ -58,46 +52,68 @@ def _convert(text: str) -> str:
     return sanitize(_md.convert(text)).strip()
 
 
+class Notes:
+    """Rendered notes by content: reused from the last build, rendered once when new, kept when used.
+
+    ``code`` (the build's one code hash, :mod:`podops.caches`) is part of every key, so a change
+    of podops or of Markdown/nh3 never reuses HTML rendered by another version.
+    """
+
+    def __init__(self, code: str = "", cached: dict[str, str] | None = None) -> None:
+        self.code = code
+        self.rendered: dict[str, str] = dict(cached or {})
+        self.loaded = len(self.rendered)
+        self.new: dict[str, str] = {}
+        self.used: set[str] = set()
+
+    def key(self, text: str) -> str:
+        """The cache key of a text."""
+        return hashlib.sha256(f"{self.code}\0{text}".encode()).hexdigest()
+
+    def render(self, text: str) -> str:
+        """Sanitised HTML of ``text``, rendered once per distinct text."""
+        key = self.key(text)
+        self.used.add(key)
+        html = self.rendered.get(key)
+        if html is None:
+            html = self.rendered[key] = self.new[key] = _convert(text)
+        return html
+
+    def prerender(self, texts: list[str], workers: int) -> None:
+        """Render the texts not rendered yet, in parallel when there are many (a cold build)."""
+        todo = sorted({t for t in texts if self.key(t) not in self.rendered})
+        if len(todo) < PARALLEL_FROM or workers < 2:
+            for text in todo:
+                self.render(text)
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for text, html in zip(todo, pool.map(_convert, todo, chunksize=64), strict=True):
+                self.rendered[self.key(text)] = self.new[self.key(text)] = html
+
+    def kept(self) -> dict[str, str]:
+        """Every note this run needed, rendered: what is worth keeping for the next run."""
+        return {key: self.rendered[key] for key in self.used if key in self.rendered}
+
+    def changed(self) -> bool:
+        """Whether what is worth keeping differs from what was loaded."""
+        return bool(self.new) or len(self.kept()) != self.loaded
+
+
+_notes = Notes()  # the notes of the build under way (pages and feeds call render() without a handle)
+
+
+def use(notes: Notes) -> Notes:
+    """Make ``notes`` the ones :func:`render` reads and fills, for the build under way."""
+    global _notes
+    _notes = notes
+    return notes
+
+
 def render(text: str) -> str:
-    """Render Markdown to sanitised HTML, once per distinct text."""
-    key = digest(text)
-    _used.add(key)
-    html = _rendered.get(key)
-    if html is None:
-        html = _rendered[key] = _new[key] = _convert(text)
-    return html
-
-
-def seed(cached: dict[str, str]) -> None:
-    """Start a run from previously rendered notes (keyed by :func:`digest`)."""
-    _new.clear()
-    _used.clear()
-    _rendered.clear()
-    _rendered.update(cached)
-
-
-def fresh() -> dict[str, str]:
-    """Notes rendered in this run, to be remembered."""
-    return dict(_new)
-
-
-def used() -> dict[str, str]:
-    """Every note this run needed, rendered: what is worth keeping for the next run."""
-    return {key: _rendered[key] for key in _used if key in _rendered}
-
-
-def prerender(texts: list[str], workers: int) -> None:
-    """Render the texts not rendered yet, in parallel when there are many (a cold build)."""
-    todo = sorted({t for t in texts if digest(t) not in _rendered})
-    if len(todo) < PARALLEL_FROM or workers < 2:
-        for text in todo:
-            render(text)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for text, html in zip(todo, pool.map(_convert, todo, chunksize=64), strict=True):
-            _rendered[digest(text)] = _new[digest(text)] = html
+    """Render Markdown to sanitised HTML, once per distinct text of the build under way."""
+    return _notes.render(text)
 
 
 def episode_html(episode: Episode) -> str:
@@ -115,11 +131,6 @@ def plain(text: str) -> str:
     import html
 
     return _SPACE.sub(" ", html.unescape(stripped)).strip()
-
-
-def digest(text: str) -> str:
-    """Content hash used as a cache key for rendered notes (renderer settings included)."""
-    return hashlib.sha256(f"{RENDERER}\0{text}".encode()).hexdigest()
 
 
 def truncate_bytes(text: str, limit: int) -> str:

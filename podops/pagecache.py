@@ -1,6 +1,7 @@
 """Reuse pages whose inputs did not change since the previous build, instead of rendering them again.
 
-A page's key hashes everything it is made from: the podops code and theme files (the salt), and
+A page's key hashes everything it is made from: the build's one code hash and the override
+templates (the salt, from :mod:`podops.caches`), and
 the ``repr`` of the model objects the page shows (shows and releases leave their episode lists
 out of ``repr``; pages that list episodes add what they list). A page whose key matches the one
 recorded for the previous build, and whose file is still in the previous output exactly as that
@@ -15,16 +16,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from podops import fingerprint, markup, output
+from podops import output
 from podops.model import Episode, Release
-
-
-def salt(overrides: Path | None) -> str:
-    """Hash of the code, theme and override templates every page depends on."""
-    digest = hashlib.sha256(f"{fingerprint.code_salt()}\0{markup.RENDERER}".encode())
-    for path in sorted(p for p in overrides.rglob("*") if p.is_file()) if overrides else []:
-        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 class PageCache:

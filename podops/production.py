@@ -8,22 +8,23 @@ are never searched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podops.errors import Diagnostic, Problems, ResourceError
 from podops.model import Asset, Chapter, Episode, Link, Person, Production, Show, Subscriber, SubscriberList, Webhook
 from podops.schema import DEFAULT_PAGE_SIZE, EPISODE, SHOW, SUBSCRIBERS
-from podops.store import Store
 from podops.validate import Validator, check_url
 from podops.vocabulary import CATEGORIES
 from podops.yamlfile import MAX_BYTES, Mapping, describe_mode, load, load_bytes, regular_size
+
+if TYPE_CHECKING:
+    from podops.caches import Caches
 
 SKIPPED_DIRS = {"templates", "node_modules", "__pycache__"}
 KINDS = {"show": "show", "shows": "show", "episode": "episode", "episodes": "episode",
@@ -89,10 +90,10 @@ def _legacy(data: Mapping) -> None:
         data.marks["newFeedLink"] = description.marks["newFeed"]
 
 
-def load_production(root: Path, store: Store | None = None) -> Production:
+def load_production(root: Path, caches: Caches | None = None) -> Production:
     """Load, validate and link every resource under ``root``; raise with all problems at once.
 
-    With a ``store``, each file's validated values are cached by its content hash (and the
+    With ``caches``, each file's validated values are cached by its content hash (and the
     podops code that checked them), so unchanged files are not parsed again.
     """
     root = root.resolve()
@@ -105,7 +106,7 @@ def load_production(root: Path, store: Store | None = None) -> Production:
     lists: list[SubscriberList] = []
     for path in discover(root, problems):
         display = path.relative_to(root).as_posix()
-        kind, values, marks, diagnostics = _read_cached(path, display, store) if store else _read(path, display)
+        kind, values, marks, diagnostics = _read_cached(path, display, caches) if caches else _read(path, display)
         problems.extend(diagnostics)
         if kind == "show":
             shows.append(_show(values, path, display, marks))
@@ -147,7 +148,7 @@ def _read(path: Path, display: str, raw: bytes | None = None) -> Read:
     return kind, values, validator.marks, problems.items
 
 
-def _read_cached(path: Path, display: str, store: Store) -> Read:
+def _read_cached(path: Path, display: str, caches: Caches) -> Read:
     """:func:`_read` through the store, keyed by the file's bytes and the checking code."""
     try:
         size = regular_size(path, display)
@@ -156,7 +157,7 @@ def _read_cached(path: Path, display: str, store: Store) -> Read:
     if size > MAX_BYTES:
         return _read(path, display)
     raw = path.read_bytes()
-    key = hashlib.sha256(_CODE.encode() + b"\0" + raw).hexdigest()
+    key, store = caches.resource_key(raw), caches.store
     cached = store.get("resource", key)
     if cached is not None:
         try:
@@ -179,17 +180,6 @@ def _encode(value: Any) -> Any:
 
 def _decode(value: dict[str, Any]) -> Any:
     return datetime.fromisoformat(value["$datetime"]) if set(value) == {"$datetime"} else value
-
-
-def _code_version() -> str:
-    """Hash of the modules whose rules decide what a file's values are."""
-    digest = hashlib.sha256()
-    for name in ("production.py", "validate.py", "schema.py", "yamlfile.py", "vocabulary.py"):
-        digest.update((Path(__file__).parent / name).read_bytes())
-    return digest.hexdigest()
-
-
-_CODE = _code_version()
 
 
 def _get(values: dict[str, Any], dotted: str, default: Any = None) -> Any:

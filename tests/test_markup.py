@@ -39,10 +39,14 @@ def test_plain_text_and_byte_limits() -> None:
     assert markup.truncate_bytes("short", 4000) == "short"
 
 
-def test_rendered_notes_are_remembered_by_content() -> None:
-    markup.seed({})
+def test_rendered_notes_are_remembered_by_content_and_code() -> None:
+    notes = markup.use(markup.Notes("code-1"))
     markup.render("hello *world*")
-    assert markup.fresh() == {markup.digest("hello *world*"): "<p>hello <em>world</em></p>"}
-    markup.seed(markup.fresh())
+    assert notes.new == {notes.key("hello *world*"): "<p>hello <em>world</em></p>"} and notes.changed()
+    again = markup.use(markup.Notes("code-1", notes.kept()))
     markup.render("hello *world*")
-    assert markup.fresh() == {} and len(markup.used()) == 1
+    assert again.new == {} and len(again.kept()) == 1 and not again.changed()
+    other = markup.use(markup.Notes("code-2", notes.kept()))  # another podops: nothing is reused
+    markup.render("hello *world*")
+    assert other.new and other.key("x") != notes.key("x")
+    markup.use(markup.Notes())

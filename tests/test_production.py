@@ -95,13 +95,14 @@ def test_symlinked_resource_outside_is_not_read(production, tmp_path: Path) -> N
 
 
 def test_cached_reads_give_the_same_model_and_the_same_errors(production) -> None:
+    from podops.caches import Caches
     from podops.store import Store
 
     prod = production()
     plain = load_production(prod)
     for _ in range(2):  # first fills the cache, second reads from it
         store = Store(prod)
-        cached = load_production(prod, store)
+        cached = load_production(prod, Caches(store))
         store.close()
         assert repr(cached.shows) == repr(plain.shows)
         assert repr(cached.shows[0].episodes) == repr(plain.shows[0].episodes)
@@ -109,7 +110,7 @@ def test_cached_reads_give_the_same_model_and_the_same_errors(production) -> Non
     for _ in range(2):
         store = Store(prod)
         with pytest.raises(ResourceError) as info:
-            load_production(prod, store)
+            load_production(prod, Caches(store))
         store.close()
         assert f"{EP}:12:3: description.titel: unknown field (did you mean 'title'?)" in str(info.value)
 

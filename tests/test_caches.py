@@ -1,0 +1,39 @@
+"""The incremental caches: one object per build, every cache keyed by the one hash of podops' code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import invoke, tree_hash
+
+from podops import fingerprint, markup
+from podops.caches import Caches
+from podops.store import Store
+
+
+def test_every_cache_is_keyed_by_the_one_code_hash(production, tmp_path: Path, monkeypatch) -> None:
+    store = Store(production())
+    try:
+        caches = Caches(store)
+        assert caches.code == fingerprint.code_salt()
+        notes, pages = caches.start_notes(), caches.start_pages(None, tmp_path / "out", "k")
+        assert notes.code == caches.code and markup.render("*x*") == "<p><em>x</em></p>"
+        monkeypatch.setattr(fingerprint, "code_salt", lambda: "another podops")
+        other = Caches(store)
+        assert other.resource_key(b"same bytes") != caches.resource_key(b"same bytes")
+        assert other.start_notes().key("*x*") != notes.key("*x*")
+        assert other.start_pages(None, tmp_path / "out", "k").key("m") != pages.key("m")
+    finally:
+        markup.use(markup.Notes())
+        store.close()
+
+
+def test_a_build_under_another_code_hash_equals_a_clean_build(production, tmp_path: Path, monkeypatch) -> None:
+    prod = production()
+    assert invoke("build", prod, "-o", tmp_path / "clean").exit_code == 0
+    incremental = tmp_path / "incremental"
+    assert invoke("build", prod, "-o", incremental).exit_code == 0
+    monkeypatch.setattr(fingerprint, "code_salt", lambda: "an upgrade")  # every cache is stale now
+    (prod / "README.md").write_text("a change outside the resources: the build runs\n")
+    assert invoke("build", prod, "-o", incremental).exit_code == 0
+    assert tree_hash(incremental) == tree_hash(tmp_path / "clean")
