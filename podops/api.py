@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Any
 
-from podops import markup, urls
-from podops.model import Episode, Release, Show
+from podops import live, markup, urls
+from podops.model import Episode, OnAir, Release, Show
 from podops.output import Plan
 from podops.pagecache import PageCache
 from podops.schema import API_COLLECTIONS, DEFAULT_PAGE_SIZE
@@ -156,6 +156,37 @@ def episode_resource(release: Release, episode: Episode, site_url: str | None = 
             "links": {"self": _link(site, resource_path("episodes", episode.guid))}}
 
 
+def channel_resource(release: Release, on_air: OnAir, site_url: str | None = None) -> Resource:
+    """A public live channel as a JSON:API resource: Streaming.Center's public fields and its schedule."""
+    show, channel = release.show, on_air.channel
+    site = site_url or release.base_url
+    attributes = {
+        "title": channel.title,
+        "description": markup.render(channel.summary),
+        "slug": channel.name,
+        "stream_url": channel.stream_url,
+        "secure_stream_url": channel.secure_url,
+        "hls_url": channel.hls_url,
+        "s_format": channel.format,
+        "mime_type": live.MIME_TYPES[channel.format],
+        "bitrate": str(channel.bitrate) if channel.bitrate else None,
+        "s_type": channel.server,
+        "mount_point": channel.mount_point,
+        "public": True,
+        "status_url": channel.status_url,
+        "live_page_url": on_air.page_url,
+        "chat_url": channel.chat,
+        "on_air": any(e.status == "live" for e in on_air.events),
+        "schedule": [{"guid": e.guid, "title": e.title, "start": rfc3339(e.start), "end": rfc3339(e.end),
+                      "status": e.status} for e in on_air.events],
+    }
+    show_link = {"data": {"type": "show", "id": show.guid},
+                 "links": {"related": _link(site, resource_path("shows", show.guid))}}
+    return {"type": "channel", "id": channel.guid, "attributes": attributes,
+            "relationships": {"show": show_link},
+            "links": {"self": _link(site, resource_path("channels", channel.guid))}}
+
+
 def catalog_resource(releases: Sequence[Release], counts: Mapping[str, int], site_url: str) -> Resource:
     """The entry point: the site, the OpenAPI document and a relationship per collection."""
     title = releases[0].show.title if len(releases) == 1 else "Podcasts"
@@ -256,6 +287,8 @@ class ApiRenderer:
         from podops import openapi
 
         everything = newest_first(self.releases)
+        channels = [channel_resource(r, on_air, self.site_url) for r in self.releases for on_air in r.live]
+        extra = {"channels": sorted(channels, key=lambda c: (c["attributes"]["slug"], c["id"])), **extra}
         counts = {"shows": len(self.releases), "episodes": len(everything),
                   **{name: len(extra.get(name, ())) for name in API_COLLECTIONS if name not in ("shows", "episodes")}}
         self.plan.add(INDEX, dump({"jsonapi": JSONAPI, "data": catalog_resource(self.releases, counts, self.site_url),

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podops import capability, fingerprint, output, urls
+from podops import capability, fingerprint, live, output, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
 from podops.model import Asset, Production, Progress, Release, Show
 from podops.store import Store
@@ -135,7 +135,8 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
     for item in releases:
         show = item.show
         if not show.private:
-            plan.add(urls.feed_path(show), feed.render_feed(show, item.episodes, item.base_url, source_date))
+            plan.add(urls.feed_path(show), feed.render_feed(show, item.episodes, item.base_url, source_date,
+                                                            on_air=item.live))
         _plan_asset(plan, show, show.image)
         for episode in item.episodes:
             if episode.chapters:
@@ -280,7 +281,10 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         report.feeds = [str(out / urls.feed_path(r.show)) for r in releases if not r.show.private]
         report.private_feeds = sum(len(r.show.subscribers) for r in releases if r.show.private)
         report.size = plan.size() + sum((out / p).stat().st_size for p in plan.kept)
-        due = min((e.date for r in releases for e in r.scheduled if e.date), default=None)
+        channels = [c for r in releases for c in r.show.channels if c.public]
+        keep = {r.show.guid: r.show.keep_ended_days for r in releases}
+        moments = [e.date for r in releases for e in r.scheduled if e.date]
+        due = min([*moments, *filter(None, [live.next_change(channels, now, keep)])], default=None)
         store.put("fingerprint", key, {
             "inputs": before, "outputs": fingerprint.outputs(out), "due": due.isoformat() if due else None,
             "report": {"shows": report.shows, "published": report.published, "scheduled": report.scheduled,

@@ -114,7 +114,9 @@ def validate(directory: Path, base_url: str | None, fmt: str, no_media: bool) ->
     if fmt == "json" and not warnings:
         click.echo("[]")
     if fmt == "text":
-        click.echo(f"ok: {len(production.shows)} show(s), {episodes} episode(s), no errors", err=True)
+        channels = sum(len(s.channels) for s in production.shows)
+        live = f", {channels} channel(s)" if channels else ""
+        click.echo(f"ok: {len(production.shows)} show(s), {episodes} episode(s){live}, no errors", err=True)
 
 
 @main.command()

@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.utils import format_datetime
 from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from podops import markup, urls
-from podops.model import Episode, Show
+from podops import live, markup, urls
+from podops.model import Episode, LiveEvent, OnAir, Show
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -39,9 +40,9 @@ class Element:
 
     def build(self, parent: Any) -> None:
         """Append this element to an lxml parent."""
-        prefix, _, name = self.tag.partition(":")
-        uri = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM}[prefix]
-        node = etree.SubElement(parent, f"{{{uri}}}{name}", self.attrib)
+        prefix, _, name = self.tag.rpartition(":")
+        uri = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "": None}[prefix]
+        node = etree.SubElement(parent, f"{{{uri}}}{name}" if uri else name, self.attrib)
         node.text = self.text
         for child in self.children:
             child.build(node)
@@ -173,6 +174,41 @@ def _item_elements(show: Show, episode: Episode, base_url: str) -> list[Element]
     return elements + _funding(episode.funding) + _persons(episode.persons)
 
 
+def _live_item(show: Show, on_air: OnAir, event: LiveEvent, base_url: str) -> Element:
+    """One podcast:liveItem (docs/tags/live-item.md): the stream as enclosure, alternateEnclosure
+    for its https and HLS versions, contentLink to the live page."""
+    channel = on_air.channel
+    mime = live.MIME_TYPES[channel.format]
+    children = [Element("title", event.title),
+                Element("description", markup.render(event.summary or channel.summary) or event.title),
+                Element("link", on_air.page_url),
+                Element("guid", event.guid, {"isPermaLink": "false"}),
+                Element("pubDate", format_datetime(event.start)),
+                # RSS 2.0 wants a length; a stream has none, and the namespace's own examples put a dummy
+                Element("enclosure", attrib={"url": channel.stream_url, "type": mime, "length": "0"})]
+    bitrate = {"bitrate": str(channel.bitrate * 1000)} if channel.bitrate else {}
+    # the enclosure's own media over https first, then as the enclosure; HLS as another transport
+    stream = Element("podcast:alternateEnclosure", attrib={"type": mime, "length": "0", **bitrate,
+                                                           "default": "true", "title": "Live stream"})
+    stream.children = [Element("podcast:source", attrib={"uri": url})
+                       for url in (channel.secure_url, channel.stream_url) if url]
+    children.append(stream)
+    if channel.hls_url:
+        hls = Element("podcast:alternateEnclosure", attrib={"type": live.HLS_TYPE, "length": "0", **bitrate,
+                                                            "title": "HLS"})
+        hls.children = [Element("podcast:source", attrib={"uri": channel.hls_url})]
+        children.append(hls)
+    image = event.image or channel.image or (urls.asset_url(base_url, show, show.image) if show.image else None)
+    if image:
+        children.append(Element("itunes:image", attrib={"href": image}))
+    children.append(Element("podcast:contentLink", "Listen live", {"href": on_air.page_url}))
+    if channel.chat:
+        children.append(Element("podcast:contentLink", "Chat", {"href": channel.chat}))
+    children += _persons(event.persons)
+    attrib = {"status": event.status, "start": event.start.isoformat(), "end": event.end.isoformat()}
+    return Element("podcast:liveItem", attrib=attrib, children=children)
+
+
 def chapters_json(show: Show, episode: Episode) -> bytes:
     """The podcast:chapters file, JSON chapters format 1.2.0 (docs/tags/chapters.md)."""
     chapters = []
@@ -190,10 +226,12 @@ def chapters_json(show: Show, episode: Episode) -> bytes:
 
 
 def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None,
-                feed_url: str | None = None, page_url: str | None = None) -> bytes:
+                feed_url: str | None = None, page_url: str | None = None,
+                on_air: list[OnAir] | None = None) -> bytes:
     """Build one show's RSS feed as bytes; ``episodes`` are the visible ones, in feed order.
 
-    A private show's personal feeds pass their own ``feed_url`` and ``page_url`` (the subscribe page).
+    A private show's personal feeds pass their own ``feed_url`` and ``page_url`` (the subscribe page);
+    ``on_air`` are the live channels with the broadcasts to announce.
     """
     feed_url = feed_url or urls.absolute(base_url, urls.feed_path(show))
     page_url = page_url or urls.absolute(base_url, urls.show_dir(show))
@@ -217,6 +255,8 @@ def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: 
     public = urls.public_feed_url(show, base_url) if show.private else feed_url
     guid = show.podcast_guid or urls.podcast_guid(public)
     fg.podops.elements = _channel_elements(show, base_url, feed_url, guid)
+    fg.podops.elements += [_live_item(show, channel, event, base_url)
+                           for channel in on_air or [] for event in channel.events]
     for episode in reversed(episodes):  # feedgen prepends entries
         entry = fg.add_entry()
         entry.title(episode.title)

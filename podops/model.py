@@ -142,6 +142,62 @@ class SubscriberList(Resource):
 
 
 @dataclass
+class LiveEvent:
+    """One broadcast of a channel: a podcast:liveItem, with its status at the build's "now"."""
+
+    title: str
+    start: datetime
+    end: datetime
+    guid: str
+    summary: str | None = None
+    image: str | None = None
+    persons: list[Person] = field(default_factory=list)
+    field: str = ""  # dotted field path, for diagnostics
+    status: str = "pending"  # pending, live or ended: set by the build (podops.live)
+
+
+@dataclass
+class Slot:
+    """A weekly slot of a channel, expanded into events around the build's "now"."""
+
+    title: str
+    days: list[int]  # 0 = Monday
+    time: str  # HH:MM local
+    duration: float
+    timezone: str = "UTC"
+    summary: str | None = None
+    image: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    field: str = ""
+
+
+@dataclass
+class Channel(Resource):
+    """A live stream announced in its show's feed and played on its own page."""
+
+    name: str = ""
+    guid: str = ""
+    parent: str = ""
+    title: str = ""
+    summary: str = ""
+    stream_url: str = ""
+    secure_url: str | None = None
+    hls_url: str | None = None
+    format: str = "mp3"
+    bitrate: int | None = None
+    server: str = "icecast"
+    mount_point: str = ""
+    status_url: str | None = None
+    public: bool = True
+    chat: str | None = None
+    image: str | None = None
+    persons: list[Person] = field(default_factory=list)
+    events: list[LiveEvent] = field(default_factory=list)
+    slots: list[Slot] = field(default_factory=list)
+
+
+@dataclass
 class Show(Resource):
     """One feed and one show page; ``root`` is its production folder."""
 
@@ -182,8 +238,10 @@ class Show(Resource):
     podping: bool = False
     private: bool = False  # only subscribers listen, each through a personal feed
     prefix: str = ""  # a private show's unguessable output folder, set by the build from the secret
+    keep_ended_days: int = 7
     episodes: list[Episode] = field(default_factory=list, repr=False)  # repr is a page cache key
     subscribers: list[Subscriber] = field(default_factory=list, repr=False)  # pages never show them
+    channels: list[Channel] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -204,3 +262,13 @@ class Release:
     base_url: str = ""
     feed_url: str = ""
     scheduled: list[Episode] = field(default_factory=list, repr=False)
+    live: list[OnAir] = field(default_factory=list, repr=False)
+
+
+@dataclass
+class OnAir:
+    """A public channel as this build announces it: its events in the feed, with statuses."""
+
+    channel: Channel
+    events: list[LiveEvent]
+    page_url: str = ""

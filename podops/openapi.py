@@ -17,7 +17,7 @@ from podops.schema import API_COLLECTIONS, API_RESOURCES, GUID_PATTERN, MAX_PAGE
 
 OPENAPI_VERSION = "3.1.0"
 TITLE = "podops read API"
-GUID_TYPES = {"catalog", "show", "episode"}  # resource ids that are 12-hex GUIDs
+GUID_TYPES = {"catalog", "show", "episode", "channel"}  # resource ids that are 12-hex GUIDs
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -39,7 +39,7 @@ def _relationships(kind: str) -> dict[str, Any]:
         return _object({name: _ref("RelatedCollection") for name in API_COLLECTIONS})
     if kind == "show":
         return _object({"episodes": _ref("RelatedCollection")})
-    if kind == "episode":
+    if kind in ("episode", "channel"):
         linkage = _object({"type": {"const": "show"}, "id": {"type": "string", "pattern": GUID_PATTERN}})
         return _object({"show": _object({"data": linkage, "links": _object({"related": _ref("Link")})})})
     return {"type": "object", "additionalProperties": {"type": "object"}}  # declared by the collection's owner

@@ -1,8 +1,9 @@
 """Find and load every resource of a production (or a folder of productions) and check references.
 
 Discovery follows ``format.md``: ``show.yaml`` or ``show-<guid>.yaml`` marks a production; any
-other ``*.yaml``/``*.yml`` below it is an episode. YAML files without ``kind`` or ``apiVersion``
-(CI workflows, tool configs) are not resources and are skipped. Hidden folders and ``templates/``
+other ``*.yaml``/``*.yml`` below it is an episode or, with ``kind: channel``, a live channel.
+YAML files without ``kind`` or ``apiVersion`` (CI workflows, tool configs) are not resources and
+are skipped. Hidden folders and ``templates/``
 are never searched.
 """
 
@@ -15,11 +16,27 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+from podops import live
 from podops.errors import Diagnostic, Problems, ResourceError
-from podops.model import Asset, Chapter, Episode, Link, Person, Production, Show, Subscriber, SubscriberList, Webhook
-from podops.schema import DEFAULT_PAGE_SIZE, EPISODE, SHOW, SUBSCRIBERS
-from podops.validate import Validator, check_url
+from podops.model import (
+    Asset,
+    Channel,
+    Chapter,
+    Episode,
+    Link,
+    LiveEvent,
+    Person,
+    Production,
+    Show,
+    Slot,
+    Subscriber,
+    SubscriberList,
+    Webhook,
+)
+from podops.schema import CHANNEL, DEFAULT_PAGE_SIZE, EPISODE, SHOW, SUBSCRIBERS, WEEKDAYS
+from podops.validate import Validator, check_url, is_secret
 from podops.vocabulary import CATEGORIES
 from podops.yamlfile import MAX_BYTES, Mapping, describe_mode, load, load_bytes, regular_size
 
@@ -28,8 +45,8 @@ if TYPE_CHECKING:
 
 SKIPPED_DIRS = {"templates", "node_modules", "__pycache__"}
 KINDS = {"show": "show", "shows": "show", "episode": "episode", "episodes": "episode",
-         "subscribers": "subscribers", "subscriber": "subscribers"}
-SPECS = {"show": SHOW, "episode": EPISODE, "subscribers": SUBSCRIBERS}
+         "subscribers": "subscribers", "subscriber": "subscribers", "channel": "channel", "channels": "channel"}
+SPECS = {"show": SHOW, "episode": EPISODE, "subscribers": SUBSCRIBERS, "channel": CHANNEL}
 SHOW_FILE = re.compile(r"^show(?:-[0-9a-f]{12})?\.ya?ml$")  # format.md: what marks a production
 
 
@@ -104,6 +121,7 @@ def load_production(root: Path, caches: Caches | None = None) -> Production:
     episodes: list[Episode] = []
     broken = False  # a show file that is unreadable or has no usable GUID: its episodes cannot be linked
     lists: list[SubscriberList] = []
+    channels: list[Channel] = []
     for path in discover(root, problems):
         display = path.relative_to(root).as_posix()
         kind, values, marks, diagnostics = _read_cached(path, display, caches) if caches else _read(path, display)
@@ -115,10 +133,13 @@ def load_production(root: Path, caches: Caches | None = None) -> Production:
             episodes.append(_episode(values, path, display, marks))
         elif kind == "subscribers":
             lists.append(_subscriber_list(values, path, display, marks))
+        elif kind == "channel":
+            channels.append(_channel(values, path, display, marks))
         elif SHOW_FILE.match(path.name) and any(d.severity == "error" for d in diagnostics):
             broken = True
     production = Production(root, sorted(shows, key=lambda s: (s.name, s.display)))
     _link(production, episodes, problems, broken, lists)
+    _link_channels(production, episodes, channels, problems, broken)
     problems.raise_if_errors()
     production.warnings = problems.warnings
     return production
@@ -140,12 +161,33 @@ def _read(path: Path, display: str, raw: bytes | None = None) -> Read:
     if kind is None:
         line, column = data.mark("kind")
         problems.add(display, line, column, "kind",
-                     f"{data.get('kind')!r} is not a resource kind podops reads (show, episode or subscribers)")
+                     f"{data.get('kind')!r} is not a resource kind podops reads "
+                     "(show, episode, channel or subscribers)")
         return None, {}, {}, problems.items
     _legacy(data)
+    _drop_secrets(data, "", display, problems)
     validator = Validator(display, problems)
     values = validator.check(SPECS[kind], data, "", (1, 1)) or {}
     return kind, values, validator.marks, problems.items
+
+
+def _drop_secrets(node: Any, path: str, display: str, problems: Problems) -> None:
+    """Refuse passwords, stream keys and auth hashes wherever they are, and take them out of the
+    data so that they are reported once, as secrets, and never as unknown fields."""
+    if isinstance(node, Mapping):
+        for key in list(node):
+            dotted = f"{path}.{key}" if path else str(key)
+            if is_secret(str(key)):
+                line, column = node.mark(key)
+                problems.add(display, line, column, dotted,
+                             "is a secret, and secrets do not belong in Git: remove it (keep it in the "
+                             "streaming server, or in the environment of the tool that needs it)")
+                del node[key]
+            else:
+                _drop_secrets(node[key], dotted, display, problems)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            _drop_secrets(item, f"{path}[{i}]", display, problems)
 
 
 def _read_cached(path: Path, display: str, caches: Caches) -> Read:
@@ -243,6 +285,7 @@ def _show(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any
                   for i, w in enumerate(values.get("webhooks") or []) if w and w.get("url")],
         hubs=[hub for hub in values.get("websubHubs") or [] if hub],
         podping=bool(values.get("podping")),
+        keep_ended_days=_get(values, "live.keepEndedDays", 7),
     )
 
 
@@ -291,6 +334,92 @@ def _episode(values: dict[str, Any], path: Path, display: str, marks: dict[str, 
         transcripts=[t for t in transcripts if t],
         persons=_persons(values.get("persons")), funding=_links(values.get("funding")),
     )
+
+
+def _channel(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any]) -> Channel:
+    guid = _get(values, "metadata.guid", "")
+    persons = _persons(values.get("persons"))
+    url = _get(values, "stream.url", "")
+    events = []
+    for i, e in enumerate(values.get("schedule") or []):
+        if e and e.get("title") and e.get("start") and e.get("end"):
+            events.append(LiveEvent(e["title"], e["start"], e["end"],
+                                    e.get("guid") or live.event_guid(guid, e["start"]), e.get("description"),
+                                    e.get("image"), _persons(e.get("persons")) or persons, field=f"schedule[{i}]"))
+    slots = []
+    for i, r in enumerate(values.get("recurring") or []):
+        if r and r.get("title") and r.get("days") and r.get("time") and r.get("duration") is not None:
+            slots.append(Slot(r["title"], sorted({WEEKDAYS.index(d) for d in r["days"] if d}), r["time"],
+                              r["duration"], r.get("timezone") or "UTC", r.get("description"), r.get("image"),
+                              r.get("since"), r.get("until"), field=f"recurring[{i}]"))
+    return Channel(
+        source=path, display=display, marks=marks,
+        name=_get(values, "metadata.name", ""), guid=guid, parent=_get(values, "metadata.parent", ""),
+        title=_get(values, "description.title", ""), summary=_get(values, "description.summary", ""),
+        stream_url=url, secure_url=_get(values, "stream.secureUrl"), hls_url=_get(values, "stream.hlsUrl"),
+        format=_get(values, "stream.format", "mp3"), bitrate=_get(values, "stream.bitrate"),
+        server=_get(values, "stream.server", "icecast"),
+        mount_point=_get(values, "stream.mountPoint") or (urlsplit(url).path or "/"),
+        status_url=_get(values, "stream.statusUrl"), public=_get(values, "public", True),
+        chat=values.get("chat"), image=values.get("image"), persons=persons, events=events, slots=slots,
+    )
+
+
+def _link_channels(production: Production, episodes: list[Episode], channels: list[Channel],
+                   problems: Problems, broken: bool = False) -> None:
+    """Channels belong to a show, have unique GUIDs and names, and broadcasts that make sense.
+
+    An unknown parent is not reported again when a show file is already reported as broken.
+    """
+    shows = {s.guid: s for s in production.shows}
+    taken: dict[str, Any] = {**{e.guid: e for e in episodes}, **shows}
+    for channel in channels:
+        if channel.guid in taken:
+            first = taken[channel.guid]
+            _dup(problems, channel, "metadata.guid",
+                 f"GUID {channel.guid!r} is already used by {first.display}:{first.mark('metadata.guid')[0]}")
+        elif channel.guid:
+            taken[channel.guid] = channel
+        parent = shows.get(channel.parent)
+        if parent is None:
+            if channel.parent and not broken:
+                episode = next((e for e in episodes if e.guid == channel.parent), None)
+                what = f"names the episode {episode.display}: the parent of a channel must be a show" if episode \
+                    else f"{channel.parent!r} names no show (shows: {', '.join(sorted(shows)) or 'none'})"
+                _dup(problems, channel, "metadata.parent", what)
+            continue
+        clash = next((c for c in parent.channels if c.name == channel.name), None)
+        if clash:
+            _dup(problems, channel, "metadata.name", f"name {channel.name!r} already used by {clash.display}")
+        parent.channels.append(channel)
+        _check_broadcasts(channel, problems)
+    for show in production.shows:
+        show.channels.sort(key=lambda c: (c.name, c.display))
+
+
+def _check_broadcasts(channel: Channel, problems: Problems) -> None:
+    for event in channel.events:
+        if event.end <= event.start:
+            _dup(problems, channel, f"{event.field}.end", "must be after start")
+    guids: dict[str, LiveEvent] = {}
+    for event in channel.events:
+        if event.guid in guids:
+            _dup(problems, channel, f"{event.field}.guid",
+                 f"guid {event.guid!r} is already used by {guids[event.guid].field}")
+        guids.setdefault(event.guid, event)
+    for first, second in live.overlaps([e for e in channel.events if e.end > e.start]):
+        _dup(problems, channel, f"{second.field}.start",
+             f"overlaps {first.field} ({first.title!r}): one stream plays one broadcast at a time", "warning")
+    for slot in channel.slots:
+        if live.zone(slot.timezone) is None:
+            _dup(problems, channel, f"{slot.field}.timezone",
+                 f"{slot.timezone!r} is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)")
+        if live.clock_time(slot.time) is None:
+            _dup(problems, channel, f"{slot.field}.time", f"{slot.time!r} is not a time of day as HH:MM (24 h)")
+        if slot.duration <= 0:
+            _dup(problems, channel, f"{slot.field}.duration", "must be longer than 0 seconds")
+        if slot.since and slot.until and slot.until < slot.since:
+            _dup(problems, channel, f"{slot.field}.until", "must not be before since")
 
 
 def _link(production: Production, episodes: list[Episode], problems: Problems, broken: bool = False,

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from podops import urls
+from podops import live, urls
 from podops.errors import Problems
-from podops.model import Episode, Person, Production, Release, Show
+from podops.model import Channel, Episode, OnAir, Person, Production, Release, Show
 
 # RFC 2606 §3 reserves these second-level domains (and §2 the TLD) for documentation.
 PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
@@ -43,7 +43,10 @@ def select(show: Show, now: datetime, drafts: bool, base_url: str) -> Release:
         else:
             visible.append(episode)
     feed_url = "" if show.private else urls.absolute(base_url, urls.feed_path(show))  # private: one per listener
-    return Release(show, _order(show, visible), base_url, feed_url, scheduled)
+    # the broadcasts the feed and the live page announce now; a private show's channels stay unpublished
+    on_air = [OnAir(c, live.announce(c, now, show.keep_ended_days), urls.absolute(base_url, urls.live_dir(show, c)))
+              for c in show.channels if c.public and not show.private]
+    return Release(show, _order(show, visible), base_url, feed_url, scheduled, on_air)
 
 
 def base_url(show: Show, override: str | None, problems: Problems) -> str | None:
@@ -131,6 +134,26 @@ def _episode_values(episode: Episode) -> Iterator[tuple[str, str | None]]:
     yield from _people(episode.persons, "")
 
 
+def _channel_values(channel: Channel) -> Iterator[tuple[str, str | None]]:
+    yield from (("stream.url", channel.stream_url), ("stream.secureUrl", channel.secure_url),
+                ("stream.hlsUrl", channel.hls_url), ("stream.statusUrl", channel.status_url),
+                ("chat", channel.chat), ("image", channel.image))
+    yield from _people(channel.persons, "")
+
+
+def check_live(item: Release, problems: Problems) -> None:
+    """A live page on https cannot read an http status URL (browsers block mixed content)."""
+    if not item.base_url.lower().startswith("https:"):
+        return
+    for on_air in item.live:
+        channel = on_air.channel
+        if channel.status_url and channel.status_url.lower().startswith("http:"):
+            line, column = channel.mark("stream.statusUrl")
+            problems.add(channel.display, line, column, "stream.statusUrl",
+                         "is http while the site is https: browsers will not let the live page read it, "
+                         "so it shows no listeners (use the server's https port)", "warning")
+
+
 def check_placeholders(item: Release, override: str | None, problems: Problems) -> None:
     """Warn when the feed would carry example hosts, a placeholder e-mail or `podops new`'s texts."""
     show = item.show
@@ -138,8 +161,9 @@ def check_placeholders(item: Release, override: str | None, problems: Problems) 
         problems.add(show.display, 0, 0, "--base-url",
                      f"{override} is a placeholder host ({placeholder_host(override)}): the feed would point "
                      "there", "warning")
-    resources: list[tuple[Show | Episode, Iterator[tuple[str, str | None]]]] = [(show, _show_values(show))]
+    resources: list[tuple[Show | Episode | Channel, Iterator[tuple[str, str | None]]]] = [(show, _show_values(show))]
     resources += [(episode, _episode_values(episode)) for episode in item.episodes]
+    resources += [(on_air.channel, _channel_values(on_air.channel)) for on_air in item.live]
     for resource, values in resources:
         for field, value in values:
             if field == "site.baseUrl" and override:
@@ -170,5 +194,6 @@ def plan_releases(production: Production, now: datetime, drafts: bool = False,
         if base is not None:  # without a base URL every URL rule would only repeat that error
             check_podcast_guid(item, problems)
             check_placeholders(item, override, problems)
+            check_live(item, problems)
         releases.append(item)
     return releases, problems

@@ -194,6 +194,10 @@ SHOW = _struct(
     websubHubs=_list("podops: WebSub hubs the feed names (atom:link rel=hub); `podops notify` pings them.",
                      Field("url", "A hub, e.g. https://pubsubhubbub.appspot.com/.")),
     podping=Field("flag", "podops: announce feed changes through Podping (podcast:podping)."),
+    live=_struct(
+        "podops: how the show's live channels appear in its feed.",
+        keepEndedDays=Field("int", "Days an ended live event stays in the feed (default 7).", minimum=0),
+    ),
     episodes=_list("PodOps single-file import output; ignored.", Field("any")),
 )
 
@@ -276,7 +280,78 @@ SUBSCRIBERS = _struct(
     ),
 )
 
-RESOURCES = {"show": SHOW, "episode": EPISODE, "subscribers": SUBSCRIBERS}
+STREAM_FORMATS = ("mp3", "aac", "ogg", "opus", "flac")  # Streaming.Center s_format
+STREAM_SERVERS = ("icecast", "icecast-kh", "shoutcast1", "shoutcast2", "shoutcast2.6")  # s_type
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# Streaming.Center's authenticated channel fields (seed 004); a key matching one is a secret.
+SECRET_FIELDS = ("password", "admin_password", "sc_authhash", "*_stream_key", "shoutcast_license_key",
+                 "awstats_password")
+
+EVENT = _struct(
+    "A scheduled broadcast: one podcast:liveItem.",
+    title=_t("What is on.", True),
+    start=Field("date", "When it starts (ISO 8601 with timezone).", True),
+    end=Field("date", "When it ends; after start.", True),
+    description=_t("Markdown description.", max=MAX_TEXT),
+    image=Field("url", "Artwork for this broadcast (https)."),
+    guid=_t("The liveItem's <guid>; derived from the channel and the start when absent."),
+    persons=_list("podcast:person credits for this broadcast (replace the channel's).", PERSON),
+)
+
+CHANNEL = _struct(
+    "podops: a live stream (Icecast or Shoutcast) announced in the parent show's feed.",
+    True,
+    apiVersion=_choice("Always v1.", "v1"),
+    kind=_choice("channel", "channel", "channels"),
+    metadata=_struct(
+        "Identity of the channel.",
+        True,
+        name=Field("name", "URL segment of the live page: 8–44 of a-z 0-9 - _.", True),
+        guid=Field("guid", "12 lowercase hex characters, never changes.", True),
+        parent=Field("guid", "GUID of the show whose feed announces this channel.", True),
+    ),
+    description=_struct(
+        "What listeners see.",
+        True,
+        title=_t("Channel title.", True),
+        summary=_t("Markdown description.", max=MAX_TEXT),
+    ),
+    stream=_struct(
+        "Where the stream is (Streaming.Center stream_url, secure_stream_url, hls_url, …).",
+        True,
+        url=Field("url", "The stream (stream_url); the liveItem's enclosure.", True),
+        secureUrl=Field("url", "The stream over https (secure_stream_url)."),
+        hlsUrl=Field("url", "An HLS playlist of the stream (hls_url)."),
+        format=_choice("Codec (s_format); decides the MIME type. Default mp3.", *STREAM_FORMATS),
+        bitrate=Field("int", "Kilobits per second (bitrate).", minimum=1),
+        server=_choice("Streaming server (s_type). Default icecast.", *STREAM_SERVERS),
+        mountPoint=_t("Mount point (mount_point); the stream URL's path when absent.", max=200),
+        statusUrl=Field("url", "Icecast status-json.xsl, read by the live page for listeners and title."),
+    ),
+    public=Field("flag", "false keeps the channel out of the feed, site and API (default true)."),
+    chat=Field("url", "A chat room for listeners, linked from the live page and the feed."),
+    image=Field("url", "Artwork for the channel's broadcasts (https); the show's when absent."),
+    persons=_list("podcast:person credits for every broadcast.", PERSON),
+    schedule=_list("One-off broadcasts.", EVENT),
+    recurring=_list(
+        "Weekly slots, expanded into broadcasts for the weeks around the build.",
+        _struct(
+            "A weekly slot.",
+            title=_t("What is on.", True),
+            days=_list("Weekdays, e.g. [monday, friday].",
+                       _choice("A weekday.", *WEEKDAYS), True),
+            time=_t("Local start time, HH:MM (24 h).", True, 5),
+            duration=Field("duration", "Length: seconds or H:MM:SS.", True),
+            timezone=_t("IANA time zone of time, e.g. Europe/Berlin (default UTC).", max=64),
+            description=_t("Markdown description.", max=MAX_TEXT),
+            image=Field("url", "Artwork for these broadcasts (https)."),
+            since=Field("date", "First day the slot runs (ISO 8601 with timezone)."),
+            until=Field("date", "Last day the slot runs (ISO 8601 with timezone)."),
+        ),
+    ),
+)
+
+RESOURCES = {"show": SHOW, "episode": EPISODE, "subscribers": SUBSCRIBERS, "channel": CHANNEL}
 
 
 def field_at(spec: Field, dotted: str) -> Field:
@@ -364,12 +439,43 @@ API_EVENT = {
     "data": Attribute("object", "The show or episode resource as the change left it; for episode_unpublished "
                       "its id with guid, title, published_at, share_url and media_url."),
 }
+# A live channel with Streaming.Center's public channel fields (seed 004: stream_url,
+# secure_stream_url, hls_url, s_format, bitrate as a string, s_type, mount_point, public).
+API_CHANNEL = {
+    "title": _from(CHANNEL, "description.title"),
+    "description": Attribute("string", "description.summary as sanitised HTML."),
+    "slug": _from(CHANNEL, "metadata.name", doc="metadata.name: the live page's URL segment."),
+    "stream_url": _from(CHANNEL, "stream.url", format="uri", doc="The stream (stream.url)."),
+    "secure_stream_url": _from(CHANNEL, "stream.secureUrl", nullable=True, format="uri",
+                               doc="The stream over https (stream.secureUrl)."),
+    "hls_url": _from(CHANNEL, "stream.hlsUrl", nullable=True, format="uri", doc="HLS playlist (stream.hlsUrl)."),
+    "s_format": _from(CHANNEL, "stream.format", doc="Codec (stream.format)."),
+    "mime_type": Attribute("string", "The stream's MIME type, as the feed's enclosure."),
+    "bitrate": Attribute("string", "Kilobits per second (stream.bitrate), a string as Streaming.Center writes it.",
+                         True),
+    "s_type": _from(CHANNEL, "stream.server", doc="Streaming server (stream.server)."),
+    "mount_point": Attribute("string", "Mount point (stream.mountPoint, else the stream URL's path)."),
+    "public": Attribute("boolean", "Always true: channels with public: false are not published."),
+    "status_url": _from(CHANNEL, "stream.statusUrl", nullable=True, format="uri",
+                        doc="Icecast status-json.xsl (stream.statusUrl): live listeners and title."),
+    "live_page_url": Attribute("string", "The channel's live page (the liveItems' contentLink).", format="uri"),
+    "chat_url": _from(CHANNEL, "chat", nullable=True, format="uri", doc="A chat room for listeners (chat)."),
+    "on_air": Attribute("boolean", "A broadcast was live at the build's now."),
+    "schedule": Attribute("array", "The broadcasts the feed announces, by start, with their status at the "
+                          "build's now (podcast:liveItem).", items={
+                              "type": "object", "additionalProperties": False,
+                              "required": ["guid", "title", "start", "end", "status"],
+                              "properties": {"guid": {"type": "string"}, "title": {"type": "string"},
+                                             "start": {"type": "string", "format": "date-time"},
+                                             "end": {"type": "string", "format": "date-time"},
+                                             "status": {"enum": ["pending", "live", "ended"]}}}),
+}
 # Resource type → attributes; add a kind here first, then render it (podops.api) and describe it
 # (podops.openapi) from this.
 API_RESOURCES: dict[str, dict[str, Attribute]] = {"catalog": API_CATALOG, "show": API_SHOW, "episode": API_EPISODE,
-                                                  "event": API_EVENT}
+                                                  "event": API_EVENT, "channel": API_CHANNEL}
 # The catalog's collections: relationship name → member type, each paginated at api/v1/<name>.json.
-API_COLLECTIONS: dict[str, str] = {"shows": "show", "episodes": "episode", "events": "event"}
+API_COLLECTIONS: dict[str, str] = {"shows": "show", "episodes": "episode", "events": "event", "channels": "channel"}
 
 
 def attribute_schema(attribute: Attribute) -> dict[str, Any]:
@@ -462,19 +568,19 @@ def json_schema_of(spec: Field) -> dict[str, Any]:
 
 
 def json_schema() -> dict[str, Any]:
-    """The whole JSON Schema for show, episode and subscribers resources, for YAML language servers."""
-    show, episode = json_schema_of(SHOW), json_schema_of(EPISODE)
-    subscribers = json_schema_of(SUBSCRIBERS)
-    show["properties"]["kind"]["pattern"] = "^(?:[sS][hH][oO][wW][sS]?)$"
-    episode["properties"]["kind"]["pattern"] = "^(?:[eE][pP][iI][sS][oO][dD][eE][sS]?)$"
-    for resource in (show, episode, subscribers):
+    """The whole JSON Schema for show, episode, subscribers and channel resources, for YAML language servers."""
+    defs = {kind: json_schema_of(spec) for kind, spec in RESOURCES.items()}
+    defs["show"]["properties"]["kind"]["pattern"] = "^(?:[sS][hH][oO][wW][sS]?)$"
+    defs["episode"]["properties"]["kind"]["pattern"] = "^(?:[eE][pP][iI][sS][oO][dD][eE][sS]?)$"
+    defs["channel"]["properties"]["kind"]["pattern"] = "^(?:[cC][hH][aA][nN][nN][eE][lL][sS]?)$"
+    for resource in defs.values():
         resource["required"] = sorted({"apiVersion", "kind", *resource.get("required", [])})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": "podops resource (PodOps v1 show or episode, or a podops subscribers list)",
-        "oneOf": [{"$ref": "#/$defs/show"}, {"$ref": "#/$defs/episode"}, {"$ref": "#/$defs/subscribers"}],
-        "$defs": {"show": show, "episode": episode, "subscribers": subscribers},
+        "title": "podops resource (PodOps v1 show or episode, or a podops subscribers list or channel)",
+        "oneOf": [{"$ref": f"#/$defs/{kind}"} for kind in defs],
+        "$defs": defs,
     }
 
 
@@ -502,6 +608,10 @@ def markdown() -> str:
     for kind, spec in RESOURCES.items():
         parts += [f"### `kind: {kind}`", "", "| field | kind | required | meaning |", "|---|---|---|---|",
                   *_rows(spec, ""), ""]
+        if kind == "channel":
+            names = ", ".join(f"`{name}`" for name in SECRET_FIELDS)
+            parts += [f"Secrets never enter a production: a field named {names} (or like them), anywhere "
+                      "in a resource, is an error.", ""]
     for kind in API_RESOURCES:
         parts += [f"### API resource `{kind}`", "", "| attribute | type | meaning |", "|---|---|---|"]
         for name, attribute in API_RESOURCES[kind].items():

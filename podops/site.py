@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from podops import markup, search, urls
+from podops import live, markup, search, urls
 from podops.errors import Diagnostic, TemplateError
-from podops.model import Asset, Episode, Release, Show
+from podops.model import Asset, Episode, OnAir, Release, Show
 from podops.output import Plan
 from podops.pagecache import PageCache
 from podops.theme import Theme, complete_html, href, iso_date, iso_duration
@@ -221,6 +221,8 @@ class SiteRenderer:
             self.render_show(release)
             for position, episode in enumerate(release.episodes):
                 self.render_episode(release, episode, position)
+            for on_air in release.live:
+                self.render_live(release, on_air)
         one = self.releases[0] if len(self.releases) == 1 else None
         single: dict[str, Any] = {"show": one.show, "feed_url": one.feed_url} if one else {}
         self.page("404.html", "404.html", None, None, lang=lang, title="Page not found", description="",
@@ -244,13 +246,15 @@ class SiteRenderer:
             "description": markup.plain(show.summary), "feed_url": release.feed_url,
             "image_url": urls.asset_url(release.base_url, show, show.image) if show.image else None,
             "jsonld": series_data(release) if number == 1 else None,
+            "live_pages": [(on_air.channel, urls.live_path(show, on_air.channel), live.sections(on_air.events))
+                           for on_air in release.live],
         }
 
     def render_home(self, release: Release) -> None:
         """The home page of a one-show site: the show's first page, whose URL stays the canonical one."""
         context = self.show_context(release, 1)
         material = self.describe("home", release, *context["episodes"], context["page"]["count"],
-                                 len(release.episodes))
+                                 len(release.episodes), *release.live)
         if self.reuse([("index.html", release.base_url, None)], material):
             return
         self.page("show.html", "index.html", release.base_url, None,
@@ -263,7 +267,8 @@ class SiteRenderer:
         for number in range(1, count + 1):
             episodes = release.episodes[(number - 1) * per_page: number * per_page]
             path = urls.page_path(show, number)
-            material = self.describe("show", release, *episodes, number, count, len(release.episodes))
+            material = self.describe("show", release, *episodes, number, count, len(release.episodes),
+                                     *release.live)
             if self.reuse([(path, release.base_url, newest(episodes, show.date))], material):
                 continue
             self.page("show.html", path, release.base_url, newest(episodes, show.date),
@@ -308,6 +313,21 @@ class SiteRenderer:
             embed_light=embeds[False], embed_dark=embeds[True], share_url=urls.absolute(base, path),
             previous=previous, following=following,
             jsonld=None if self.private else episode_data(release, episode),
+        )
+
+    def render_live(self, release: Release, on_air: OnAir) -> None:
+        """A channel's live page: the stream's player, its schedule, listeners read in the browser.
+
+        The page is rendered on every build: its schedule moves with the build's "now".
+        """
+        show, channel, base = release.show, on_air.channel, release.base_url
+        secure = base.lower().startswith("https:") and channel.secure_url
+        self.page(
+            "live.html", urls.live_path(show, channel), base, "", lang=show.language, release=release,
+            show=show, channel=channel, schedule=live.sections(on_air.events), feed_url=release.feed_url,
+            title=f"{channel.title} – {show.title} live", description=markup.plain(channel.summary),
+            stream_url=channel.secure_url if secure else channel.stream_url,
+            image_url=channel.image or (urls.asset_url(base, show, show.image) if show.image else None),
         )
 
 

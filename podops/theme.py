@@ -48,6 +48,22 @@ def long_date(value: datetime | None) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def broadcast_time(start: datetime, end: datetime) -> str:
+    """When a broadcast runs, e.g. ``Wednesday 2 December 2026, 08:00–10:00 UTC`` (no locale)."""
+    first, last = start.astimezone(UTC), end.astimezone(UTC)
+    span = f"{first:%H:%M}–{last:%H:%M}" if first.date() == last.date() else \
+        f"{first:%H:%M}–{long_date(last)} {last:%H:%M}"
+    return f"{WEEKDAY_NAMES[first.weekday()]} {long_date(first)}, {span} UTC"
+
+
+def iso_instant(value: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ``, for ``<time datetime>`` of a moment."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def iso_date(value: datetime | None) -> str:
     """``YYYY-MM-DD`` in UTC, for ``<time datetime>``, sitemaps and JSON-LD."""
     return value.astimezone(UTC).strftime("%Y-%m-%d") if value else ""
@@ -203,8 +219,9 @@ class Theme:
         self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
         self.env.filters.update(long_date=long_date, iso_date=iso_date, hms=hms, clock=clock,
                                 iso_duration=iso_duration, seconds=seconds, markdown=render_markdown,
+                                iso_instant=iso_instant,
                                 plain=markup.plain)
-        self.env.globals.update(href=href)
+        self.env.globals.update(href=href, broadcast_time=broadcast_time)
 
     def render(self, name: str, **context: Any) -> str:
         """Render one template, turning any failure inside a template into a TemplateError."""

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from podops.capability import private_dir
-from podops.model import Asset, Episode, Show
+from podops.model import Asset, Channel, Episode, Show
 
 STATIC = "_static"  # the theme's static files, in templates and in the output
 # podcast:guid is a UUIDv5 of the feed URL without scheme and trailing slashes (docs/tags/guid.md).
@@ -41,6 +41,16 @@ def episode_dir(show: Show, episode: Episode) -> str:
 def chapters_path(show: Show, episode: Episode) -> str:
     """Output path of an episode's podcast:chapters JSON."""
     return f"{show_dir(show)}{episode.name}/chapters.json"
+
+
+def live_dir(show: Show, channel: Channel) -> str:
+    """Folder of a channel's live page (``live`` is shorter than any name, so it never collides)."""
+    return f"{show.name}/live/{channel.name}/"
+
+
+def live_path(show: Show, channel: Channel) -> str:
+    """Output path of a channel's live page."""
+    return live_dir(show, channel) + "index.html"
 
 
 def page_path(show: Show, page: int) -> str:

@@ -310,3 +310,13 @@ def _describe(value: Any) -> str:
     if isinstance(value, Sequence):
         return "a list"
     return f"{type(value).__name__} {value!r}"
+
+
+def is_secret(key: str) -> bool:
+    """Whether a field name is one of Streaming.Center's authenticated fields (or looks like one).
+
+    ``password``, ``admin_password``, ``sc_authhash``, ``*_stream_key``, ``shoutcast_license_key``
+    and ``awstats_password`` (seed 004), in any case and spelled with ``_``, ``-`` or camelCase.
+    """
+    plain = re.sub(r"[^a-z0-9]", "", key.lower())
+    return plain.endswith(("password", "streamkey", "authhash", "licensekey"))

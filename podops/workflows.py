@@ -2,7 +2,8 @@
 
 The recipes are data files shipped in the package (``podops/recipes/``) so they can be read,
 diffed and tested as YAML. Scheduled runs matter for a podcast: an episode dated in the future
-is published by the first build after its date, so the recipes build daily as well as on push.
+is published by the first build after its date, and a live broadcast's podcast:liveItem status
+moves with the build's "now", so the recipes build daily (or more often) as well as on push.
 The install line names *this* podops, from where it was installed (PEP 610 ``direct_url.json``),
 so CI runs what was tried locally; a copy CI cannot reach (a local folder) needs ``--install``.
 """

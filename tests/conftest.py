@@ -60,6 +60,40 @@ enclosure:
   uri: assets/ep.mp3
 """
 
+CHANNEL = """\
+apiVersion: v1
+kind: channel
+metadata:
+  name: morning-live-radio
+  guid: 0c4a11ce0001
+  parent: aaa94297acfc
+description:
+  title: Morning Live
+  summary: The *morning* show, live.
+stream:
+  url: http://radio.example.org:8000/live
+  secureUrl: https://radio.example.org:8443/live
+  hlsUrl: https://radio.example.org/hls/live.m3u8
+  format: mp3
+  bitrate: 128
+  server: icecast
+  statusUrl: https://radio.example.org:8443/status-json.xsl
+public: true
+schedule:
+  - title: Monday morning
+    start: 2026-11-30T08:00:00+01:00
+    end: 2026-11-30T10:00:00+01:00
+  - title: Tuesday morning
+    start: 2026-12-01T08:00:00+01:00
+    end: 2026-12-01T10:00:00+01:00
+    description: With a *guest*.
+  - title: Wednesday morning
+    start: 2026-12-02T08:00:00+01:00
+    end: 2026-12-02T10:00:00+01:00
+"""
+# SOURCE_DATE_EPOCHs around CHANNEL's events: before all, during the second, after the last
+BEFORE, DURING, AFTER = 1796018400, 1796109600, 1796216400  # 30 Nov 06:00Z, 1 Dec 07:20Z, 2 Dec 13:00Z (2026)
+
 Files = dict[str, "str | bytes | Path | None"]
 
 

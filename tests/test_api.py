@@ -14,6 +14,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import feedparser
 import jsonschema
@@ -73,6 +74,31 @@ enclosure:
   uri: assets/{name}.mp3
 """
 
+CHANNEL = """\
+apiVersion: v1
+kind: channel
+metadata: {{name: {name}, guid: {guid}, parent: {parent}}}
+description: {{title: Live {name}, summary: "Live *now*. <script>alert(1)</script>"}}
+stream:
+  url: http://radio.example.org:8000/{name}
+  secureUrl: https://radio.example.org:8443/{name}
+  format: {format}
+  bitrate: 128
+  server: icecast
+  statusUrl: https://radio.example.org:8443/status-json.xsl
+public: {public}
+schedule:
+  - {{title: Last year, start: 2024-12-30T08:00:00Z, end: 2024-12-30T10:00:00Z}}
+  - {{title: New year, start: 2024-12-31T23:00:00Z, end: 2025-01-01T02:00:00Z}}
+  - {{title: Far future, start: 2100-01-01T08:00:00Z, end: 2100-01-01T10:00:00Z}}
+"""
+# show folder → channels: (name, guid, format, public)
+CHANNELS = {
+    "alpha": [("alpha-live-one", "c00000000001", "mp3", "true"), ("alpha-live-two", "c00000000002", "aac", "true")],
+    "beta": [("beta-live-one", "c00000000003", "opus", "true")],
+    "gamma": [("gamma-private", "c00000000004", "mp3", "false")],  # never published
+}
+
 # show folder, name, guid, episodes: (name, guid, date, status, medium)
 NETWORK = [
     ("alpha", "alpha-show-one", "aaaa00000001", [
@@ -107,6 +133,9 @@ def write_network(root: Path) -> Path:
             shutil.copyfile(MEDIA / medium, base / f"assets/{episode}.mp3")
             (base / f"episodes/{episode}.yaml").write_text(EPISODE.format(
                 name=episode, guid=eguid, parent=guid, date=date, number=number, status=status))
+        for channel, cguid, format, public in CHANNELS[folder]:
+            (base / f"{channel}.yaml").write_text(CHANNEL.format(name=channel, guid=cguid, parent=guid,
+                                                                 format=format, public=public))
     return root
 
 
@@ -272,8 +301,40 @@ def test_an_episode_document_includes_its_show_and_sanitised_html(network: Path)
 
 def test_drafts_scheduled_and_archived_never_appear(network: Path) -> None:
     text = "".join(p.read_text() for p in (network / "api").rglob("*.json"))
-    for hidden in ("a00000000004", "a00000000005", "a00000000006", "alpha-draft", "alpha-future"):
+    for hidden in ("a00000000004", "a00000000005", "a00000000006", "alpha-draft", "alpha-future",
+                   "c00000000004", "gamma-private"):
         assert hidden not in text
+
+
+def test_channels_carry_the_public_streaming_center_fields_and_the_feeds_schedule(network: Path) -> None:
+    index = json.loads((network / "api/v1/index.json").read_text())["data"]
+    assert index["relationships"]["channels"]["meta"]["count"] == 3
+    channels = walk(network, index["relationships"]["channels"]["links"]["related"])
+    assert [c["id"] for c in channels] == ["c00000000001", "c00000000002", "c00000000003"]
+    first = channels[0]["attributes"]
+    seed = {k: first[k] for k in ("stream_url", "secure_stream_url", "hls_url", "s_format", "bitrate", "s_type",
+                                  "mount_point", "public")}
+    assert seed == {"stream_url": "http://radio.example.org:8000/alpha-live-one",
+                    "secure_stream_url": "https://radio.example.org:8443/alpha-live-one", "hls_url": None,
+                    "s_format": "mp3", "bitrate": "128", "s_type": "icecast", "mount_point": "/alpha-live-one",
+                    "public": True}
+    assert [c["attributes"]["mime_type"] for c in channels] == ["audio/mpeg", "audio/aac", "audio/ogg"]
+    assert "<script" not in json.dumps(channels) and "<em>now</em>" in first["description"]
+    assert local(network, first["live_page_url"]).is_file()
+    for channel in channels:
+        show = json.loads(local(network, channel["relationships"]["show"]["links"]["related"]).read_text())["data"]
+        assert show["id"] == channel["relationships"]["show"]["data"]["id"]
+        feed = local(network, show["attributes"]["feed_url"])
+        items = ElementTree.parse(feed).getroot().iter("{https://podcastindex.org/namespace/1.0}liveItem")
+        in_feed = [(i.findtext("guid"), i.get("status")) for i in items
+                   if i.findtext("link") == channel["attributes"]["live_page_url"]]
+        schedule = channel["attributes"]["schedule"]
+        assert [(e["guid"], e["status"]) for e in schedule] == in_feed
+        assert [(e["title"], e["status"]) for e in schedule] == [("Last year", "ended"), ("New year", "live"),
+                                                                 ("Far future", "pending")]
+        assert channel["attributes"]["on_air"] is True
+        single = json.loads(local(network, channel["links"]["self"]).read_text())
+        assert single["data"] == channel
 
 
 def test_drafts_option_includes_drafts_marked_draft(tmp_path: Path) -> None:
@@ -294,6 +355,9 @@ def test_resource_functions_give_the_resources_the_documents_hold(network: Path,
             doc = json.loads((network / f"api/v1/episodes/{episode.guid}.json").read_text())
             assert api.episode_resource(item, episode) == doc["data"]
             assert api.show_resource(item) == doc["included"][0]
+        for on_air in item.live:
+            doc = json.loads((network / f"api/v1/channels/{on_air.channel.guid}.json").read_text())
+            assert api.channel_resource(item, on_air) == doc["data"]
 
 
 def api_files(out: Path) -> dict[str, str]:

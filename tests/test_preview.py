@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MEDIA
+from conftest import CHANNEL, MEDIA
 
 from podops.preview import Preview
 
@@ -144,3 +144,15 @@ def test_podops_serve_runs_until_interrupted_and_cleans_up(production: Callable[
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=TIMEOUT) == 0
     assert list(scratch.iterdir()) == []  # the temporary site is gone
+
+
+def test_the_preview_serves_live_pages_and_rebuilds_when_a_channel_changes(
+        production: Callable[..., Path]) -> None:
+    root = production({"channels/morning.yaml": CHANNEL})
+    with Preview(root, port=0) as running:
+        page = running.url + "test-show/live/morning-live-radio/"
+        status, headers, body = fetch(page)
+        assert status == 200 and headers["Content-Type"].startswith("text/html")
+        assert b"Morning Live" in body
+        (root / "channels/morning.yaml").write_text(CHANNEL.replace("title: Morning Live", "title: Breakfast Live"))
+        eventually(lambda: b"Breakfast Live" in fetch(page)[2], "the live page to be rebuilt")

@@ -7,9 +7,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import EPISODE, SHOW, invoke
+from conftest import CHANNEL, EPISODE, SHOW, invoke
 
 from podops.errors import Problems
+from podops.schema import CHANNEL as CHANNEL_SPEC
 from podops.schema import EPISODE as EPISODE_SPEC
 from podops.schema import SHOW as SHOW_SPEC
 from podops.schema import SUBSCRIBERS as SUBSCRIBERS_SPEC
@@ -119,12 +120,35 @@ def test_episode_files_get_the_same_verdict_from_schema_and_validator(text: str,
     assert schema_accepts(text) is ok
 
 
+CHANNEL_CASES = [
+    ("valid", CHANNEL, True),
+    ("kind Channels", CHANNEL.replace("kind: channel", "kind: Channels"), True),
+    ("no stream url", CHANNEL.replace("  url: http://radio.example.org:8000/live\n", ""), False),
+    ("rtmp stream", CHANNEL.replace("url: http://radio.example.org:8000/live", "url: rtmp://x.example/live"), False),
+    ("format AAC", CHANNEL.replace("format: mp3", "format: AAC"), True),
+    ("format wma", CHANNEL.replace("format: mp3", "format: wma"), False),
+    ("server shoutcast2.6", CHANNEL.replace("server: icecast", "server: shoutcast2.6"), True),
+    ("bitrate zero", CHANNEL.replace("bitrate: 128", "bitrate: 0"), False),
+    ("event without end", CHANNEL.replace("    end: 2026-11-30T10:00:00+01:00\n", ""), False),
+    ("naive start", CHANNEL.replace("2026-11-30T08:00:00+01:00", "2026-11-30T08:00:00"), False),
+    ("a password", CHANNEL.replace("  server: icecast\n", "  server: icecast\n  password: x\n"), False),
+    ("weekly slot", CHANNEL + "recurring:\n  - {title: Talk, days: [friday], time: '18:00', duration: 3600}\n",
+     True),
+]
+
+
+@pytest.mark.parametrize("text, ok", [c[1:] for c in CHANNEL_CASES], ids=[c[0] for c in CHANNEL_CASES])
+def test_channel_files_get_the_same_verdict_from_schema_and_validator(text: str, ok: bool) -> None:
+    assert podops_accepts(text, CHANNEL_SPEC) is ok
+    assert schema_accepts(text) is ok
+
+
 def test_schema_command_prints_draft_2020_12() -> None:
     result = invoke("schema")
     data = json.loads(result.stdout)
     assert data["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(data)
-    assert set(data["$defs"]) == {"show", "episode", "subscribers"}
+    assert set(data["$defs"]) == {"show", "episode", "subscribers", "channel"}
 
 
 def test_committed_example_schema_is_current() -> None:
