@@ -243,7 +243,7 @@ def test_the_live_page_lists_the_schedule_and_the_show_page_links_it(station_pro
     live_now, upcoming = page.index("Live now"), page.index("Upcoming")
     assert live_now < page.index("Tuesday morning") < upcoming < page.index("Wednesday morning") \
         < page.index("Recent") < page.index("Monday morning")
-    assert 'href="live/morning-live-radio/"' in (out / "test-show/index.html").read_text()
+    assert 'href="live/morning-live-radio/index.html"' in (out / "test-show/index.html").read_text()
     assert "https://example.com/test-show/live/morning-live-radio/" in (out / "sitemap.xml").read_text()
     jar = browser.vnu_jar()
     if jar is None:
