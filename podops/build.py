@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from podops import capability, fingerprint, live, output, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
@@ -143,10 +144,11 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
                 plan.add(urls.chapters_path(show, episode), feed.chapters_json(show, episode))
             for asset in (episode.enclosure, episode.image, *episode.transcripts):
                 _plan_asset(plan, show, asset)
-    site.render_site(public, plan, templates, cache, releases[0].base_url if releases else None)
+    hidden = [item for item in releases if item.show.private]
+    closed = sorted({urlsplit(item.base_url).path.rstrip("/") + f"/{capability.PRIVATE_FOLDER}/" for item in hidden})
+    site.render_site(public, plan, templates, cache, releases[0].base_url if releases else None, closed)
     api.render_api(public, plan, cache, extra)
     search.plan_index(public, plan, cache)
-    hidden = [item for item in releases if item.show.private]
     if hidden:
         from podops.private import render_private
 

@@ -129,6 +129,7 @@ class Subscriber:
     line: int = 0
     column: int = 0
     field: str = "subscribers"
+    address: str = ""  # as written (trimmed), for the owner's mail merge
 
 
 @dataclass

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from podops import capability, feed, markup, urls
+from podops.api import HEADERS
 from podops.model import Release
 from podops.output import Plan
 from podops.pagecache import PageCache
@@ -29,7 +30,7 @@ from podops.theme import Theme
 class Access:
     """One subscriber's personal URLs, as ``podops subscribers`` prints them and the build writes them."""
 
-    email: str
+    email: str  # as the list writes it
     name: str | None
     token: str
     feed_path: str
@@ -82,10 +83,18 @@ def accesses(release: Release, secret: bytes) -> list[Access]:
     for subscriber in show.subscribers:
         token = capability.subscriber_token(secret, show.guid, subscriber.email)
         folder = capability.subscriber_dir(token)
-        found.append(Access(subscriber.email, subscriber.name, token, folder + "feed.xml", folder + "index.html",
-                            urls.absolute(release.base_url, folder + "feed.xml"),
+        found.append(Access(subscriber.address or subscriber.email, subscriber.name, token, folder + "feed.xml",
+                            folder + "index.html", urls.absolute(release.base_url, folder + "feed.xml"),
                             urls.absolute(release.base_url, folder)))
     return found
+
+
+def _close_to_robots(plan: Plan) -> None:
+    """Add the private folder to Netlify's and Cloudflare's ``_headers``: noindex even for media files."""
+    rules = (f"/{capability.PRIVATE_FOLDER}/*\n  X-Robots-Tag: noindex, nofollow\n"
+             "  Referrer-Policy: no-referrer\n")
+    if HEADERS in plan.files:
+        plan.files[HEADERS] = plan.files[HEADERS].rstrip(b"\n") + b"\n\n" + rules.encode()
 
 
 def render_private(releases: list[Release], plan: Plan, templates: Path | None, secret: bytes,
@@ -93,6 +102,7 @@ def render_private(releases: list[Release], plan: Plan, templates: Path | None, 
     """Render every private show: its episode pages, and a feed and a subscribe page per subscriber."""
     if not releases:
         return
+    _close_to_robots(plan)
     theme = Theme(templates)
     renderer = SiteRenderer(releases, plan, theme, cache, private=True)
     theme.env.globals["show_count"] = 1  # a private page links to no other show

@@ -302,7 +302,7 @@ def _subscriber_list(values: dict[str, Any], path: Path, display: str, marks: di
         if entry and entry.get("email"):
             line, column = marks.get(f"subscribers[{i}].email", (0, 0))
             subscribers.append(Subscriber(normalise_email(entry["email"]), entry.get("name"), display,
-                                          line, column, f"subscribers[{i}].email"))
+                                          line, column, f"subscribers[{i}].email", entry["email"].strip()))
     return SubscriberList(
         source=path, display=display, marks=marks,
         name=_get(values, "metadata.name", ""), guid=_get(values, "metadata.guid", ""),

@@ -155,6 +155,7 @@ class SiteRenderer:
         self.private = private  # private shows' pages: noindex, no sitemap, no embeds, no feed links
         self.cache = cache or PageCache(None, None, "", enabled=False)
         self.base_url = releases[0].base_url if releases else base_url or "/"
+        self.disallow: list[str] = []  # URL paths robots.txt keeps crawlers out of
         self.sitemap: list[SitemapEntry] = []
         self.indexed = {r.show.name for r in search.public(releases) if r.episodes}  # shows in the search index
         theme.env.globals.update(episode_path=episode_path, show_path=show_path,
@@ -230,7 +231,7 @@ class SiteRenderer:
         self.sitemap.sort(key=lambda entry: entry.url)
         self.plan.add("sitemap.xml", self.theme.render("sitemap.xml", entries=self.sitemap))
         sitemap_url = urls.absolute(self.base_url, "sitemap.xml") if self.base_url != "/" else ""
-        self.plan.add("robots.txt", self.theme.render("robots.txt", sitemap_url=sitemap_url))
+        self.plan.add("robots.txt", self.theme.render("robots.txt", sitemap_url=sitemap_url, disallow=self.disallow))
 
     def show_context(self, release: Release, number: int) -> dict[str, Any]:
         """What the show template needs for page ``number`` of a show's episode list."""
@@ -332,9 +333,13 @@ class SiteRenderer:
 
 
 def render_site(releases: list[Release], plan: Plan, templates: Path | None,
-                cache: PageCache | None = None, base_url: str | None = None) -> None:
+                cache: PageCache | None = None, base_url: str | None = None,
+                disallow: list[str] | None = None) -> None:
     """Render the website of every show into the plan (templates in ``templates`` override ours).
 
-    ``base_url`` places the home page when no show is public.
+    ``base_url`` places the home page when no show is public; ``disallow`` lists the URL paths
+    (the private folder) that robots.txt closes to crawlers.
     """
-    SiteRenderer(releases, plan, Theme(templates), cache, base_url=base_url).render()
+    renderer = SiteRenderer(releases, plan, Theme(templates), cache, base_url=base_url)
+    renderer.disallow = disallow or []
+    renderer.render()

@@ -58,7 +58,7 @@ EMAILS = ["ada@example.org", "grace@example.org", "boss@example.org"]
 # What would give the private show away if it appeared in a public file.
 MARKERS = ["Members Only Hour", "members-only", PRIVATE_GUID, "Secret Plans", "Quiet Numbers",
            "secret-first-episode", "secret-second-episode", "1d1048a48504", "2d1048a48504",
-           "Opening Remarks", "inner circle", "private/"]
+           "Opening Remarks", "inner circle"]
 
 
 def make_network(root: Path, subscribers: str = SUBSCRIBERS) -> Path:
@@ -139,6 +139,10 @@ def test_nothing_of_the_private_show_is_in_a_public_file(built) -> None:
     for name, data in files.items():
         for marker in MARKERS + secrets:
             assert marker.encode() not in data, (marker, name)
+    # The private folder is named only where crawlers are kept out of it, never a path inside it.
+    assert sorted(name for name, data in files.items() if b"private/" in data) == ["_headers", "robots.txt"]
+    assert "Disallow: /private/\n" in files["robots.txt"].decode()
+    assert "/private/*\n  X-Robots-Tag: noindex, nofollow\n" in files["_headers"].decode()
     assert b"Test Show" in files["index.html"]  # the public show is still listed
     fragments = [data for name, data in files.items() if name.startswith("pagefind/") and "/fragment/" in name]
     assert fragments and any(b"Episode One" in data for data in fragments)  # the index holds public episodes
@@ -291,7 +295,7 @@ def test_subscribers_lists_every_url_as_json_and_writes_nothing(built) -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [set(row) for row in rows] == [{"email", "feed_url", "subscribe_url"}] * 3
-    assert [row["email"] for row in rows] == EMAILS
+    assert [row["email"] for row in rows] == ["ada@example.org", "Grace@Example.org", "boss@example.org"]
     for row, token in zip(rows, tokens_of(SECRET, *EMAILS), strict=True):
         assert row["feed_url"] == f"https://example.com/private/{token}/feed.xml"
         assert row["subscribe_url"] == f"https://example.com/private/{token}/"
