@@ -370,3 +370,20 @@ def test_private_pages_are_valid_html5(built) -> None:
         (pytest.fail if os.environ.get("CI") else pytest.skip)(f"needs java, vnu.jar: {browser.VNU_INSTALL}")
     _, out = built
     assert browser.html_errors(jar, sorted((out / "private").rglob("*.html"))) == []
+
+
+def test_a_personal_feed_names_no_hub_podping_owner_or_new_feed_url(tmp_path: Path) -> None:
+    root = tmp_path / "net"
+    make_network(root)
+    show = root / "members" / "show.yaml"
+    show.write_text(PRIVATE_SHOW + "websubHubs: [https://pubsubhubbub.appspot.com/]\npodping: true\n"
+                    "newFeedLink: {uri: 'https://elsewhere.example.net/feed.xml', rel: external}\n")
+    out = tmp_path / "public"
+    build(root, out)
+    manifest = json.loads((out / "_podops" / "manifest.json").read_text())
+    assert PRIVATE_GUID not in json.dumps(manifest)
+    for token in tokens_of(SECRET, *EMAILS):
+        data = (out / "private" / token / "feed.xml").read_bytes()
+        for absent in (b'rel="hub"', b"podcast:podping", b"itunes:new-feed-url", b"itunes:owner",
+                       b"boss@example.org", b"elsewhere.example.net"):
+            assert absent not in data, (absent, token)
