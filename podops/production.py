@@ -446,7 +446,7 @@ def _link(production: Production, episodes: list[Episode], problems: Problems, b
             _dup(problems, show, "description.link.uri", check_url(show.link) or "")
     names: dict[str, Show] = {}
     for show in production.shows:
-        if show.name in names:
+        if show.name and show.name in names:  # an invalid name is reported once, as invalid
             _dup(problems, show, "metadata.name",
                  f"name {show.name!r} already used by {names[show.name].display}")
         names[show.name] = show

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import EPISODE, SHOW, write_production
+from conftest import EPISODE, IMAGES, SHOW, write_production
 
 from podops.errors import ResourceError
 from podops.production import load_production
@@ -118,3 +118,13 @@ def test_cached_reads_give_the_same_model_and_the_same_errors(production) -> Non
 def test_an_all_digit_guid_with_a_leading_zero_is_read_as_written(production) -> None:
     prod = production({EP: EPISODE.replace("guid: 6d1048a48504", "guid: 012345678901")})
     assert load_production(prod).shows[0].episodes[0].guid == "012345678901"
+
+
+def test_two_invalid_show_names_are_two_errors_not_a_clash_of_empty_names(production) -> None:
+    bad = SHOW.replace("name: test-show", "name: Bad.Name")
+    prod = production({"show.yaml": bad, "other/show.yaml": bad.replace("aaa94297acfc", "bbb94297acfc"),
+                       "other/assets/cover.png": IMAGES / "ok.png"})
+    with pytest.raises(ResourceError) as info:
+        load_production(prod)
+    assert [d.path for d in info.value.diagnostics] == ["other/show.yaml", "show.yaml"]
+    assert all("must be 8–44 characters" in d.message for d in info.value.diagnostics)
