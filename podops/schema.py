@@ -155,7 +155,8 @@ SHOW = _struct(
     image=asset("Show artwork: JPEG or PNG, square, 1400–3000 px, RGB.", True),
     newFeedLink=asset("Moves subscribers to a new feed URL (itunes:new-feed-url)."),
     feedLink=asset("Where the feed was published before; informational."),
-    podcastGuid=Field("uuid", "podops: podcast:guid (a UUID); derived from the feed URL when absent."),
+    podcastGuid=Field("uuid", "podops: podcast:guid (a UUID), assigned once and kept when the feed moves; "
+                      "`podops new show` pins it, and without it validate and build warn with the value to pin."),
     private=Field("flag", "podops: only subscribers listen, each through a personal feed "
                   "(see kind: subscribers); nothing of the show is public."),
     site=_struct(
