@@ -224,11 +224,17 @@ class Preview:
                 except Exception as exc:  # noqa: BLE001 - e.g. the notify callback; the watch must go on
                     self.state.record(f"preview error: {exc.__class__.__name__}: {exc}")
 
-    def wait(self) -> None:
-        """Block until :meth:`close`, Ctrl-C or SIGTERM (so the temporary site is always removed)."""
+    def wait(self, ready: Callable[[], None] | None = None) -> None:
+        """Block until :meth:`close`, Ctrl-C or SIGTERM (so the temporary site is always removed).
+
+        ``ready`` is called once SIGTERM is handled, so a signal sent on "serving" never kills
+        the preview before it can clean up.
+        """
         main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, lambda *_: self.stopping.set()) if main else None
         try:
+            if ready:
+                ready()
             while not self.stopping.wait(0.5):
                 pass
         except KeyboardInterrupt:
@@ -266,6 +272,4 @@ def serve(root: Path, port: int = 8000, drafts: bool = False, notify: Notify | N
     if not root.is_dir():
         raise PodopsError(f"{root}: not a folder")
     with Preview(root, port, drafts, notify) as preview:
-        if ready:
-            ready(preview.url)
-        preview.wait()
+        preview.wait((lambda: ready(preview.url)) if ready else None)
