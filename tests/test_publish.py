@@ -4,6 +4,7 @@ that never leaves a feed naming a missing object — checked by killing a publis
 from __future__ import annotations
 
 import os
+import pty
 import shutil
 import signal
 import subprocess
@@ -316,3 +317,27 @@ def test_no_credentials_a_missing_bucket_and_access_denied_are_one_line_each(s3:
         assert len(result.output.strip().splitlines()) == 1, (name, result.output)
         assert result.output.startswith(message), (name, result.output)
     assert "denied/" + MANIFEST not in {f"denied/{k}" for k in s3.objects("denied/")}
+
+
+def test_a_terminal_sees_a_progress_bar_then_the_summary(s3: S3, network: Path, tmp_path: Path) -> None:
+    out = site(network, tmp_path / "out")
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in s3.env().items() if k != "CI"}
+    process = subprocess.Popen([sys.executable, "-m", "podops", "publish", str(out), f"s3://{BUCKET}/tty"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the publish is over
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0, seen
+    text = seen.decode(errors="replace")
+    assert "publishing" in text and "100%" in text
+    assert f"to s3://{BUCKET}/tty/: {len(tree(out))} uploaded" in text
