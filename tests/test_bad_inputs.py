@@ -1118,3 +1118,24 @@ def test_item18_a_built_in_template_failure_points_at_the_resource(tmp_path: Pat
     assert (diagnostic.path, diagnostic.line) == (EP, 4)
     assert diagnostic.message.startswith("cannot render test-show/first-episode/")
     assert "from this resource:" in diagnostic.message and "(in the built-in template " in diagnostic.message
+
+
+def test_item11_validate_reports_the_ends_of_the_calendar_at_their_line(tmp_path: Path) -> None:
+    prod = write_production(tmp_path / "prod", episode("  date: Fri, 04 Jun 2021 20:10:35 +0000",
+                                                       "  date: 9999-12-31T23:59:59-01:00"))
+    failed(invoke("validate", prod), f"{EP}:7:3: metadata.date: date is out of range: in UTC it falls before "
+           "year 1 or after year 9999")
+
+
+def test_item15_a_read_only_production_builds_without_cache_and_one_warning(tmp_path: Path, small_disk) -> None:
+    import subprocess
+
+    disk = small_disk("8m")
+    prod = write_production(disk / "prod")
+    if subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True).returncode != 0:
+        pytest.skip("cannot remount read-only here")
+    result = invoke("build", prod, "-o", tmp_path / "public")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "cannot use the cache" in line]
+    assert warnings == [f".podops: warning: cannot use the cache {prod}/.podops/cache.sqlite (Read-only file "
+                        "system): building without it"]
