@@ -156,3 +156,18 @@ def test_the_preview_serves_live_pages_and_rebuilds_when_a_channel_changes(
         assert b"Morning Live" in body
         (root / "channels/morning.yaml").write_text(CHANNEL.replace("title: Morning Live", "title: Breakfast Live"))
         eventually(lambda: b"Breakfast Live" in fetch(page)[2], "the live page to be rebuilt")
+
+
+def test_a_client_walks_the_api_by_its_links_alone(preview: Preview) -> None:
+    status, headers, body = fetch(preview.url + "api/v1/index.json")
+    assert status == 200 and headers["Content-Type"] == "application/vnd.api+json"
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    catalog = json.loads(body)["data"]
+    page = json.loads(fetch(catalog["relationships"]["episodes"]["links"]["related"])[2])
+    assert page["meta"]["totalCount"] == 1 and page["links"]["next"] is None
+    episode = json.loads(fetch(page["data"][0]["links"]["self"])[2])
+    assert episode["included"][0]["attributes"]["title"] == "Test Show"
+    status, _, audio = fetch(episode["data"]["attributes"]["media_url"])
+    assert status == 200 and len(audio) == episode["data"]["attributes"]["audio_length"]
+    spec = json.loads(fetch(catalog["attributes"]["openapi_url"])[2])
+    assert spec["servers"] == [{"url": preview.url + "api/v1"}]
