@@ -346,33 +346,62 @@ def phases(site: Site) -> dict[str, Any]:
     return out
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped children (the Markdown pool, Pagefind): steadier
+    than wall time on a shared machine."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def api_cost(site: Site, runs: int) -> dict[str, Any]:
-    """Cold builds in this process with and without the read API (api/v1/): what the API adds."""
+    """Cold builds in this process with and without the read API (api/v1/): what the API adds.
+
+    Wall and CPU seconds of whole builds, alternating, plus the seconds spent inside
+    ``api.render_api`` itself (writing its files is in the whole-build figures only).
+    """
     import podops.api
     import podops.build
 
     real = podops.api.render_api
-    walls: dict[str, list[float]] = {"with": [], "without": []}
+    inside: list[float] = []
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            inside.append(time.perf_counter() - started)
+
+    samples: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in ("with", "without")}
     files: list[Path] = []
     try:
         for round_ in range(max(1, runs)):
             for label in ("without", "with") if round_ % 2 == 0 else ("with", "without"):
-                podops.api.render_api = real if label == "with" else (lambda *args, **kwargs: None)
+                podops.api.render_api = timed if label == "with" else (lambda *args, **kwargs: None)
                 podops_clean(site)
-                started = time.perf_counter()
+                wall, cpu = time.perf_counter(), _cpu()
                 podops.build.build(site.production, site.out)
-                walls[label].append(time.perf_counter() - started)
+                samples[label]["wall"].append(time.perf_counter() - wall)
+                samples[label]["cpu"].append(_cpu() - cpu)
                 if label == "with":
                     files = [p for p in (site.out / "api").rglob("*") if p.is_file()]
     finally:
         podops.api.render_api = real
-    result = {"with": walls["with"], "without": walls["without"],
-              "ratio": statistics.median(walls["with"]) / statistics.median(walls["without"]),
+    median = {label: {k: statistics.median(v) for k, v in kinds.items()} for label, kinds in samples.items()}
+    result = {"samples": samples, "median": median, "render_api": inside,
+              "ratio_wall": median["with"]["wall"] / median["without"]["wall"],
+              "ratio_cpu": median["with"]["cpu"] / median["without"]["cpu"],
               "api_files": len(files), "api_bytes": sum(p.stat().st_size for p in files)}
-    print(f"\n== read API cost, in-process cold builds of {site.n} episodes ({site.place}) ==\n"
-          f"  without api/v1: {statistics.median(walls['without']):.2f} s   with: "
-          f"{statistics.median(walls['with']):.2f} s   ratio {result['ratio']:.3f} "
-          f"(budget 1.15)   {result['api_files']} files, {result['api_bytes'] / 1e6:.1f} MB")
+    print(f"\n== read API cost, in-process cold builds of {site.n} episodes ({site.place}), "
+          f"{max(1, runs)} round(s) ==\n"
+          f"  wall s: without {median['without']['wall']:.2f}, with {median['with']['wall']:.2f}, "
+          f"ratio {result['ratio_wall']:.3f}\n"
+          f"  CPU s:  without {median['without']['cpu']:.2f}, with {median['with']['cpu']:.2f}, "
+          f"ratio {result['ratio_cpu']:.3f} (budget 1.15)\n"
+          f"  inside api.render_api: {statistics.median(inside):.2f} s; {result['api_files']} files, "
+          f"{result['api_bytes'] / 1e6:.1f} MB")
     return result
 
 

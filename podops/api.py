@@ -59,9 +59,6 @@ def mmss(seconds: int | None) -> str | None:
     return None if seconds is None else f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
-_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
-
-
 def dump(document: dict[str, Any]) -> bytes:
     """One document as bytes: sorted keys, no spaces, so two builds give the same bytes.
 
@@ -69,7 +66,8 @@ def dump(document: dict[str, Any]) -> bytes:
     holds markup as bytes even where a client pastes it into HTML; parsers read the same strings.
     """
     text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return (text.translate(_UNSAFE) + "\n").encode()
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")  # str.translate is slower
+    return (text + "\n").encode()
 
 
 def _link(site_url: str, path: str) -> str:
