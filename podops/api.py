@@ -59,15 +59,36 @@ def mmss(seconds: int | None) -> str | None:
     return None if seconds is None else f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
-def dump(document: dict[str, Any]) -> bytes:
-    """One document as bytes: sorted keys, no spaces, so two builds give the same bytes.
+def encode(value: Any) -> str:
+    """JSON text: sorted keys, no spaces, so two builds give the same bytes.
 
     ``<``, ``>`` and ``&`` are written as JSON escapes (as Go's encoding/json does), so no document
     holds markup as bytes even where a client pastes it into HTML; parsers read the same strings.
+    Escaping works character by character, so encoded parts can be joined into a document.
     """
-    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")  # str.translate is slower
-    return (text + "\n").encode()
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")  # faster than translate
+
+
+def dump(document: dict[str, Any]) -> bytes:
+    """One whole document as the bytes of its file."""
+    return (encode(document) + "\n").encode()
+
+
+def assemble(data: str, links: dict[str, Any], included: Sequence[str] = (),
+             meta: dict[str, Any] | None = None) -> bytes:
+    """A document from already encoded resources: what :func:`dump` gives, without encoding them again.
+
+    The members come in sorted order (data, included, jsonapi, links, meta), as ``sort_keys`` has them.
+    """
+    parts = ['{"data":', data]
+    if included:
+        parts += [',"included":[', ",".join(included), "]"]
+    parts += [',"jsonapi":', encode(JSONAPI), ',"links":', encode(links)]
+    if meta is not None:
+        parts += [',"meta":', encode(meta)]
+    parts.append("}\n")
+    return "".join(parts).encode()
 
 
 def _link(site_url: str, path: str) -> str:
@@ -214,34 +235,34 @@ class ApiRenderer:
         self.releases, self.plan = releases, plan
         self.cache = cache or PageCache(None, None, "", enabled=False)
         self.site_url = releases[0].base_url if releases else "/"
-        self._shows: dict[str, Resource] = {}
-        self._episodes: dict[int, Resource] = {}
+        self._shows: dict[str, str] = {}
+        self._episodes: dict[int, str] = {}
 
-    def show(self, release: Release) -> Resource:
-        """A show's resource object, made once per build."""
+    def show(self, release: Release) -> str:
+        """A show's resource object as JSON, made once per build."""
         guid = release.show.guid
         if guid not in self._shows:
-            self._shows[guid] = show_resource(release, self.site_url)
+            self._shows[guid] = encode(show_resource(release, self.site_url))
         return self._shows[guid]
 
-    def episode(self, release: Release, episode: Episode) -> Resource:
-        """An episode's resource object, made once per build (its document and two pages list it)."""
-        resource = self._episodes.get(id(episode))
-        if resource is None:
-            resource = self._episodes[id(episode)] = episode_resource(release, episode, self.site_url)
-        return resource
+    def episode(self, release: Release, episode: Episode) -> str:
+        """An episode's resource object as JSON, made once per build (its document and two pages list it)."""
+        text = self._episodes.get(id(episode))
+        if text is None:
+            text = self._episodes[id(episode)] = encode(episode_resource(release, episode, self.site_url))
+        return text
 
-    def write(self, path: str, material: list[object], make: Callable[[], dict[str, Any]]) -> None:
+    def write(self, path: str, material: list[object], make: Callable[[], bytes]) -> None:
         """Plan one document, or keep the previous output's when its inputs are unchanged."""
         key = self.cache.key(self.cache.describe(path, self.site_url, *material))
         if self.cache.reusable(path, key):
             self.plan.keep(path)
         else:
-            self.plan.add(path, dump({"jsonapi": JSONAPI, **make()}))
+            self.plan.add(path, make())
 
     def paginate(self, name: str, items: Sequence[Any], size: int,
                  material: Callable[[Sequence[Any]], list[object]],
-                 make: Callable[[Sequence[Any]], tuple[list[Resource], list[Resource]]]) -> None:
+                 make: Callable[[Sequence[Any]], tuple[list[str], list[str]]]) -> None:
         """A collection as pages of ``size`` (JSON:API §6.4 pagination links, Transistor's meta)."""
         total = len(items)
         pages = max(1, -(-total // size))
@@ -252,22 +273,17 @@ class ApiRenderer:
         for number in range(1, pages + 1):
             chunk = items[(number - 1) * size: number * size]
 
-            def document(chunk: Sequence[Any] = chunk, number: int = number) -> dict[str, Any]:
+            def document(chunk: Sequence[Any] = chunk, number: int = number) -> bytes:
                 data, included = make(chunk)
-                doc: dict[str, Any] = {
-                    "data": data,
-                    "links": {"self": url(number), "first": url(1), "last": url(pages),
-                              "prev": url(number - 1) if number > 1 else None,
-                              "next": url(number + 1) if number < pages else None},
-                    "meta": {"totalCount": total, "totalPages": pages, "currentPage": number, "pageSize": size},
-                }
-                if included:
-                    doc["included"] = included
-                return doc
+                links = {"self": url(number), "first": url(1), "last": url(pages),
+                         "prev": url(number - 1) if number > 1 else None,
+                         "next": url(number + 1) if number < pages else None}
+                meta = {"totalCount": total, "totalPages": pages, "currentPage": number, "pageSize": size}
+                return assemble("[" + ",".join(data) + "]", links, included, meta)
 
             self.write(collection_path(name, number), [number, pages, total, size, *material(chunk)], document)
 
-    def episodes_page(self, pairs: Sequence[tuple[Release, Episode]]) -> tuple[list[Resource], list[Resource]]:
+    def episodes_page(self, pairs: Sequence[tuple[Release, Episode]]) -> tuple[list[str], list[str]]:
         """Episode resources of one page, and the shows they belong to (a compound document)."""
         data = [self.episode(r, e) for r, e in pairs]
         shows: dict[str, Release] = {}
@@ -310,22 +326,21 @@ class ApiRenderer:
             if name in ("shows", "episodes"):
                 continue
             resources = list(extra.get(name, ()))
-            self.paginate(name, resources, page_size(self.releases), lambda chunk: [dump({"d": list(chunk)})],
-                          lambda chunk: (list(chunk), []))
+            self.paginate(name, resources, page_size(self.releases), lambda chunk: [encode(list(chunk))],
+                          lambda chunk: ([encode(r) for r in chunk], []))
             for resource in resources:
                 path = resource_path(name, resource["id"])
                 self.plan.add(path, dump({"jsonapi": JSONAPI, "data": resource,
                                           "links": {"self": _link(self.site_url, path)}}))
 
-    def show_document(self, release: Release) -> dict[str, Any]:
+    def show_document(self, release: Release) -> bytes:
         """One show."""
-        resource = self.show(release)
-        return {"data": resource, "links": {"self": resource["links"]["self"]}}
+        return assemble(self.show(release), {"self": _link(self.site_url, resource_path("shows", release.show.guid))})
 
-    def episode_document(self, release: Release, episode: Episode) -> dict[str, Any]:
+    def episode_document(self, release: Release, episode: Episode) -> bytes:
         """One episode, with its show included (a compound document, as Transistor's include=show)."""
-        resource = self.episode(release, episode)
-        return {"data": resource, "included": [self.show(release)], "links": {"self": resource["links"]["self"]}}
+        return assemble(self.episode(release, episode),
+                        {"self": _link(self.site_url, resource_path("episodes", episode.guid))}, [self.show(release)])
 
 
 def headers() -> str:

@@ -65,6 +65,7 @@ class Notes:
         self.loaded = len(self.rendered)
         self.new: dict[str, str] = {}
         self.used: set[str] = set()
+        self.plain: dict[str, str] = {}  # plain() by source text: pages, feeds and the API ask alike
 
     def key(self, text: str) -> str:
         """The cache key of a text."""
@@ -126,11 +127,14 @@ def episode_html(episode: Episode) -> str:
 
 def plain(text: str) -> str:
     """Markdown reduced to plain text, for summaries and meta descriptions; list items stay apart."""
-    separated = _BLOCK_END.sub(" ", _ITEM_GAP.sub("; ", render(text)))
-    stripped = nh3.clean(separated, tags=set())
-    import html
+    done = _notes.plain.get(text)
+    if done is None:
+        separated = _BLOCK_END.sub(" ", _ITEM_GAP.sub("; ", render(text)))
+        stripped = nh3.clean(separated, tags=set())
+        import html
 
-    return _SPACE.sub(" ", html.unescape(stripped)).strip()
+        done = _notes.plain[text] = _SPACE.sub(" ", html.unescape(stripped)).strip()
+    return done
 
 
 def truncate_bytes(text: str, limit: int) -> str:

@@ -82,6 +82,8 @@ def components() -> dict[str, Any]:
         schemas[name] = _resource(kind)
         schemas[f"{name}Document"] = _object({"jsonapi": _ref("JsonApi"), "data": _ref(name),
                                               "links": _ref("SelfLinks"), **_included(kind)})
+        if kind not in API_COLLECTIONS.values():
+            continue  # the catalog: one document, no collection
         schemas[f"{name}Collection"] = _object(
             {"jsonapi": _ref("JsonApi"), "data": {"type": "array", "items": _ref(name)},
              "links": _ref("PageLinks"), "meta": _ref("PageMeta"), **_included(kind)},
