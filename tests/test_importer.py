@@ -455,3 +455,13 @@ def test_the_next_step_names_the_base_url_when_the_feed_has_no_site(tmp_path: Pa
     assert f"next: podops validate {tmp_path / 'out'} --base-url URL" in result.stderr
     lines = [line for line in result.stderr.splitlines() if ": warning: " in line]
     assert lines == sorted(lines, key=lambda line: int(line.split(":")[1]))  # in feed order
+
+
+def test_private_addresses_are_refused_by_the_check_each_request_and_redirect_hop_runs() -> None:
+    from podops.feedreader import check_host
+
+    for url in ("http://127.0.0.1/x", "http://localhost/x", "http://[::1]/x", "http://10.1.2.3/x",
+                "http://169.254.169.254/latest/"):
+        with pytest.raises(PodopsError, match="--allow-private"):
+            check_host(url, allow_private=False)
+        check_host(url, allow_private=True)

@@ -46,3 +46,20 @@ def test_dangerous_output_folders_are_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="not a folder"):
         check_output(tmp_path / "file", prod)
     check_output(tmp_path / "public", prod)
+
+
+def test_without_an_atomic_exchange_the_swap_falls_back_to_two_renames(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from podops import output
+
+    monkeypatch.setattr(output, "_exchange", lambda a, b: False)  # an old kernel or a filesystem without it
+    out = tmp_path / "site"
+    first = Plan()
+    first.add("a.txt", "1")
+    commit(first, out)
+    second = Plan()
+    second.add("a.txt", "2")
+    commit(second, out)
+    assert (out / "a.txt").read_text() == "2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
