@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from conftest import EXAMPLE, ROOT, invoke
 from seaweed import ACCESS, BUCKET, S3, SECRET
 
+from podops import __version__
 from podops.cli import main
 from podops.errors import PodopsError
 from podops.workflows import GITHUB, GITLAB, install_spec, render, variants
@@ -378,3 +379,31 @@ def test_new_ci_in_this_environment_writes_a_line_pip_can_install_or_names_the_o
     else:
         assert "which CI cannot reach: pass --install SPEC" in result.output or "source folder" in result.output
     assert render("podops==0.1.0")[GITHUB].count('pip install "podops==0.1.0"') == 2
+
+
+def test_a_podops_installed_from_an_index_writes_a_line_pip_resolves(checkout: str, git_copy: Path,
+                                                                      tmp_path: Path) -> None:
+    wheels = Path(checkout.removeprefix("podops @ file://")).parent  # a folder of wheels stands for the index
+    # The venvs see the test environment's packages (podops' dependencies, but also its podops):
+    # ignore what is installed so podops itself is resolved from the "index".
+    installs = {"PIP_FIND_LINKS": str(wheels), "PIP_NO_INDEX": "1", "PIP_IGNORE_INSTALLED": "1", "PIP_NO_DEPS": "1"}
+    bins = []
+    for name in ("author", "ci"):
+        env = tmp_path / name
+        venv.EnvBuilder(with_pip=True).create(env)
+        purelib = subprocess.run([env / "bin/python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                 check=True, capture_output=True, text=True, env=CLEAN).stdout.strip()
+        ours = [*site.getsitepackages(), site.getusersitepackages()]
+        (Path(purelib) / "podops-test-deps.pth").write_text("\n".join(p for p in ours if Path(p).is_dir()) + "\n")
+        bins.append(env / "bin")
+    author, ci = bins
+    installed = shell("pip install podops", tmp_path, author, installs)  # by name, as from PyPI
+    assert installed.returncode == 0, installed.stderr
+    written = shell("podops new ci .", git_copy, author, {})
+    assert written.returncode == 0, written.stderr
+    steps = read(git_copy / GITHUB)["jobs"]["build"]["steps"]
+    line = next(s["run"] for s in steps if "pip install" in s.get("run", ""))
+    assert line == f'pip install "podops=={__version__}"'
+    resolved = shell(line, tmp_path, ci, installs)  # the line as CI runs it, in another fresh venv
+    assert resolved.returncode == 0, resolved.stderr
+    assert (ci / "podops").is_file()
