@@ -376,7 +376,8 @@ def notify(out: Path, previous: str, production: Path, dry_run: bool, allow_priv
     policy = Policy(timeout=timeout, budget=max_time, allow_private=allow_private_targets)
     report = _run(lambda: run_notify(out, previous, production, policy, dry_run), "text", production)
     if report.baseline:
-        click.echo(f"notify: no manifest at {previous}: this is the baseline, nothing announced", err=True)
+        click.echo(f"notify: no manifest at {previous or '(an empty --previous)'}: this is the baseline, "
+                   "nothing announced", err=True)
     for event in report.events:
         subject = event["subject"]
         click.echo(f"event: {event['type']} {subject['type']}/{subject['id']} {event['id']}", err=True)

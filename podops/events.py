@@ -210,7 +210,9 @@ def read_manifest(location: str | Path, timeout: float = 30.0) -> Manifest | Non
     (a first deploy), anything else that fails is an error: announcing from a wrong baseline
     would be worse than stopping.
     """
-    text = str(location)
+    text = str(location).strip()
+    if not text:
+        return None  # e.g. an unset CI variable: no previous site is known
     if text.startswith(("http://", "https://")):
         url = text.rstrip("/") + "/" + MANIFEST_PATH
         raw = _fetch(url, timeout)

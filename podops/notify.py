@@ -304,9 +304,9 @@ def _documents(out: Path) -> events.Resolve:
 
 
 def _load_shows(production: Path) -> dict[str, Show]:
-    from podops.production import load_production
+    from podops.production import load_shows
 
-    return {show.guid: show for show in load_production(production).shows}
+    return {show.guid: show for show in load_shows(production)}
 
 
 def _check_targets(shows: dict[str, Show], policy: Policy) -> None:

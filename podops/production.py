@@ -145,6 +145,23 @@ def load_production(root: Path, caches: Caches | None = None) -> Production:
     return production
 
 
+def load_shows(root: Path) -> list[Show]:
+    """Only the show resources under ``root``, validated (for ``podops notify``: no media is read)."""
+    root = root.resolve()
+    if not root.is_dir():
+        raise ResourceError(f"{root}: not a folder")
+    problems = Problems()
+    shows: list[Show] = []
+    for path in discover(root, problems):
+        display = path.relative_to(root).as_posix()
+        kind, values, marks, diagnostics = _read(path, display)
+        if kind == "show":
+            problems.extend(diagnostics)
+            shows.append(_show(values, path, display, marks))
+    problems.raise_if_errors()
+    return shows
+
+
 Read = tuple[str | None, dict[str, Any], dict[str, Any], list[Diagnostic]]
 
 

@@ -10,8 +10,10 @@ import shutil
 import site
 import subprocess
 import sys
+import threading
 import venv
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +173,9 @@ def test_the_publish_variant_publishes_to_the_bucket_with_secrets_from_the_ci(tm
     assert '"s3://my-podcast/show/" --delete' in publish["run"]
     assert publish["env"]["AWS_SECRET_ACCESS_KEY"] == "${{ secrets.AWS_SECRET_ACCESS_KEY }}"
     assert "deploy" not in read(tmp_path / GITHUB)["jobs"]
-    assert 's3://my-podcast/show/" --delete' in read(tmp_path / GITLAB)["publish"]["script"][-1]
+    script = read(tmp_path / GITLAB)["publish"]["script"]
+    assert 's3://my-podcast/show/" --delete' in script[-2]
+    assert script[-1].startswith("podops notify ")  # after the upload, as on GitHub
 
 
 @pytest.mark.parametrize("recipe", [GITHUB, GITLAB])
@@ -316,9 +320,30 @@ def gitlab_job(pipeline: dict[str, Any], job: str, cwd: Path, bin_dir: Path,
     return shell("\n".join(lines), cwd, bin_dir, env)
 
 
+@pytest.fixture
+def live_site() -> Iterator[str]:
+    """The live site as CI sees it before the first deploy: a server with no podops manifest (404)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NoSite)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/podcast"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _NoSite(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_error(404)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.mark.parametrize("name", ["pages", "s3"])
 def test_the_github_steps_run_as_written_build_the_site_and_fail_a_broken_pull_request(
-        name: str, fresh_venv: Path, checkout: str, git_copy: Path, tmp_path: Path, s3: S3) -> None:
+        name: str, fresh_venv: Path, checkout: str, git_copy: Path, tmp_path: Path, s3: S3, live_site: str) -> None:
     target = f"s3://{BUCKET}/ci-{name}/"
     options = ["--publish", target] if name == "s3" else []
     assert invoke("new", "ci", git_copy, "--install", checkout, *options).exit_code == 0
@@ -327,12 +352,17 @@ def test_the_github_steps_run_as_written_build_the_site_and_fail_a_broken_pull_r
     temp.mkdir()
     values = {"runner.temp": str(temp), "secrets.AWS_ACCESS_KEY_ID": ACCESS, "secrets.AWS_SECRET_ACCESS_KEY": SECRET,
               "secrets.AWS_REGION": "", "secrets.AWS_ENDPOINT_URL": s3.endpoint,
-              "steps.pages.outputs.base_url": "https://me.github.io/podcast"}
+              "steps.pages.outputs.base_url": live_site, "needs.build.outputs.site_url": live_site,
+              "secrets.SITE_URL": live_site, "secrets.PODOPS_WEBHOOK_SECRET": "", "secrets.PODOPS_PODPING_TOKEN": ""}
     job = "publish" if name == "s3" else "build"
     ran = list(github_job(workflow, job, git_copy, fresh_venv, values, {"GITHUB_ACTIONS": "true"}))
+    if name == "pages":  # the notify job, after the deploy
+        ran += list(github_job(workflow, "notify", git_copy, fresh_venv, values, {"GITHUB_ACTIONS": "true"}))
     for line, result in ran:
         assert result.returncode == 0, f"{line}\n{result.stdout}\n{result.stderr}"
-    assert [line.split()[1] for line, _ in ran] == ["install", "build", *(["publish"] if name == "s3" else [])]
+    assert [line.split()[1] for line, _ in ran] == ["install", "build", *(["publish"] if name == "s3" else []),
+                                                   *(["install"] if name == "pages" else []), "notify"]
+    assert "this is the baseline, nothing announced" in ran[-1][1].stderr
     where = subprocess.run([fresh_venv / "python", "-c", "import podops; print(podops.__file__)"], text=True,
                            capture_output=True, env=CLEAN, check=True, cwd=tmp_path).stdout
     assert where.startswith(str(fresh_venv.parent)) and (fresh_venv / "podops").is_file()  # the recipe installed it
@@ -350,7 +380,7 @@ def test_the_github_steps_run_as_written_build_the_site_and_fail_a_broken_pull_r
 
 @pytest.mark.parametrize("name", ["pages", "s3"])
 def test_the_gitlab_jobs_run_as_written_build_the_site_and_fail_a_broken_merge_request(
-        name: str, fresh_venv: Path, checkout: str, git_copy: Path, tmp_path: Path, s3: S3) -> None:
+        name: str, fresh_venv: Path, checkout: str, git_copy: Path, tmp_path: Path, s3: S3, live_site: str) -> None:
     target = f"s3://{BUCKET}/gl-{name}/"
     options = ["--publish", target] if name == "s3" else []
     assert invoke("new", "ci", git_copy, "--install", checkout, *options).exit_code == 0
@@ -358,13 +388,17 @@ def test_the_gitlab_jobs_run_as_written_build_the_site_and_fail_a_broken_merge_r
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {"TMPDIR": str(temp), "AWS_ACCESS_KEY_ID": ACCESS, "AWS_SECRET_ACCESS_KEY": SECRET,
-           "AWS_ENDPOINT_URL": s3.endpoint, "AWS_DEFAULT_REGION": "us-east-1", "CI": "true"}
+           "AWS_ENDPOINT_URL": s3.endpoint, "AWS_DEFAULT_REGION": "us-east-1", "CI": "true",
+           "CI_PAGES_URL": live_site, "SITE_URL": live_site}
     result = gitlab_job(pipeline, "publish" if name == "s3" else "pages", git_copy, fresh_venv, env)
     assert result.returncode == 0, result.stdout + result.stderr
     if name == "s3":
         assert "the-static-signal/feed.xml" in s3.objects(f"gl-{name}/")
     else:
         assert (git_copy / "public/the-static-signal/feed.xml").is_file()  # the artifact GitLab Pages serves
+        result = gitlab_job(pipeline, "notify", git_copy, fresh_venv, env)  # the .post stage, after the deploy
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "this is the baseline, nothing announced" in result.stderr
     show = git_copy / "show.yaml"
     show.write_text(show.read_text().replace("  title: The Static Signal", "  titel: The Static Signal"))
     result = gitlab_job(pipeline, "validate", git_copy, fresh_venv, env)
@@ -378,7 +412,7 @@ def test_new_ci_in_this_environment_writes_a_line_pip_can_install_or_names_the_o
         assert re.search(r'pip install "podops(==| @ )', (tmp_path / GITHUB).read_text())
     else:
         assert "which CI cannot reach: pass --install SPEC" in result.output or "source folder" in result.output
-    assert render("podops==0.1.0")[GITHUB].count('pip install "podops==0.1.0"') == 2
+    assert render("podops==0.1.0")[GITHUB].count('pip install "podops==0.1.0"') == 3  # validate, build, notify
 
 
 def test_a_podops_installed_from_an_index_writes_a_line_pip_resolves(checkout: str, git_copy: Path,
