@@ -1139,3 +1139,12 @@ def test_item15_a_read_only_production_builds_without_cache_and_one_warning(tmp_
     warnings = [line for line in result.stderr.splitlines() if "cannot use the cache" in line]
     assert warnings == [f".podops: warning: cannot use the cache {prod}/.podops/cache.sqlite (Read-only file "
                         "system): building without it"]
+
+def test_a_typo_in_the_examples_show_yaml_gives_exactly_one_diagnostic(example: Path, tmp_path: Path) -> None:
+    """The example has five episodes: none of them may repeat that their show is missing."""
+    show_file = example / "show.yaml"
+    show_file.write_text(show_file.read_text().replace("  title: The Static Signal", "  title: [The Static Signal"))
+    for result in (invoke("validate", example), invoke("build", example, "-o", tmp_path / "out")):
+        assert result.exit_code == 1
+        assert len(errors(result.stderr)) == 1, result.stderr
+        assert errors(result.stderr)[0].startswith("show.yaml:") and "YAML syntax error" in result.stderr
