@@ -319,7 +319,8 @@ def import_(feed: str, out: Path, base_url: str | None, offline: bool, keep_new_
                                         keep_new_feed_url=keep_new_feed_url, timeout=timeout,
                                         allow_private=allow_private))
     _emit(imported.warnings, "text", None)
-    click.echo(f"imported {imported.episodes} episode(s) into {out}; {imported.next_step}", err=True)
+    live = f" and {imported.channels} live channel(s)" if imported.channels else ""
+    click.echo(f"imported {imported.episodes} episode(s){live} into {out}; {imported.next_step}", err=True)
 
 
 @main.command()

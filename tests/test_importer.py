@@ -465,3 +465,70 @@ def test_private_addresses_are_refused_by_the_check_each_request_and_redirect_ho
         with pytest.raises(PodopsError, match="--allow-private"):
             check_host(url, allow_private=False)
         check_host(url, allow_private=True)
+
+
+# --- Live items become a channel -------------------------------------------------------------------
+
+LIVE = """<podcast:liveItem status="{status}" start="{start}" end="{end}">
+<title>{title}</title><guid>{guid}</guid><description>Live with &lt;b&gt;guests&lt;/b&gt;.</description>
+<enclosure url="http://radio.tiny.example:8000/live" type="audio/mpeg" length="0"/>
+<podcast:alternateEnclosure type="audio/mpeg" bitrate="128000" default="true">
+  <podcast:source uri="https://radio.tiny.example:8443/live"/></podcast:alternateEnclosure>
+<podcast:alternateEnclosure type="application/x-mpegURL"><podcast:source uri="https://radio.tiny.example/live.m3u8"/>
+</podcast:alternateEnclosure>
+<podcast:contentLink href="https://old-host.example/live">Listen live</podcast:contentLink>
+<podcast:person role="host">Ada</podcast:person>
+</podcast:liveItem>"""
+BROADCASTS = [("ended", "2026-11-30T08:00:00.000+01:00", "2026-11-30T10:00:00.000+01:00", "Monday", "live-mon"),
+              ("live", "2026-12-01T08:00:00+01:00", "2026-12-01T10:00:00+01:00", "Tuesday", "live-tue"),
+              ("pending", "2026-12-02T07:00:00Z", "2026-12-02T09:00:00Z", "Wednesday", "e32b4890-983b-4ce5")]
+
+
+def test_live_items_become_a_channel_whose_rebuilt_feed_announces_the_same_broadcasts(tmp_path: Path) -> None:
+    from conftest import DURING
+    from lxml import etree
+
+    lives = "".join(LIVE.format(status=s, start=a, end=b, title=t, guid=g) for s, a, b, t, g in BROADCASTS)
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss(channel=lives, items=item("ep-1")))
+    out = tmp_path / "out"
+    result = invoke("import", feed, "-o", out, "--offline", "--base-url", "https://new.example/")
+    assert result.exit_code == 0, result.output
+    assert "imported 1 episode(s) and 1 live channel(s)" in result.stderr
+    assert "podcast:liveItem" not in result.stderr  # read, not dropped
+    [path] = (out / "channels").glob("channel-*.yaml")
+    channel = load(path, path.name)
+    assert channel["kind"] == "channel" and channel["metadata"]["parent"] == show(out)["metadata"]["guid"]
+    assert channel["stream"] == {"url": "http://radio.tiny.example:8000/live",
+                                 "secureUrl": "https://radio.tiny.example:8443/live",
+                                 "hlsUrl": "https://radio.tiny.example/live.m3u8", "format": "mp3", "bitrate": 128}
+    assert [(e["title"], e["guid"]) for e in channel["schedule"]] == [(t, g) for *_, t, g in BROADCASTS]
+    assert channel["schedule"][0]["persons"] == [{"name": "Ada", "role": "host"}]
+    site = tmp_path / "site"
+    built = invoke("build", out, "-o", site, env={"SOURCE_DATE_EPOCH": str(DURING)})
+    assert built.exit_code == 0, built.output
+    rebuilt = etree.parse(str(next(site.glob("*/feed.xml")))).getroot()
+    items = rebuilt.iter("{https://podcastindex.org/namespace/1.0}liveItem")
+    assert [(i.findtext("guid"), i.get("status")) for i in items] == [(g, s) for s, *_, g in BROADCASTS]
+
+
+def test_a_live_item_without_a_stream_or_start_is_skipped_and_one_without_an_end_gets_an_hour(
+        tmp_path: Path) -> None:
+    broken = ('<podcast:liveItem status="pending" start="soon"><title>When?</title>'
+              '<enclosure url="http://radio.tiny.example/live" type="audio/mpeg" length="0"/></podcast:liveItem>'
+              '<podcast:liveItem status="pending" start="2026-12-02T07:00:00Z"><title>Silent</title></podcast:liveItem>'
+              '<podcast:liveItem status="pending" start="2026-12-02T07:00:00Z"><title>Open end</title>'
+              '<enclosure url="http://radio.tiny.example/live" type="audio/aac" length="0"/></podcast:liveItem>')
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss(channel=broken, items=item("ep-1")))
+    result = import_feed(str(feed), tmp_path / "out", offline=True)
+    messages = [str(w) for w in result.warnings]
+    assert any("'When?'" in m and "no ISO 8601 date: skipped" in m for m in messages)
+    assert any("'Silent'" in m and "no stream" in m for m in messages)
+    assert any("'Open end'" in m and "read as one hour long" in m for m in messages)
+    [path] = (tmp_path / "out" / "channels").glob("*.yaml")
+    channel = load(path, path.name)
+    assert channel["stream"]["format"] == "aac"
+    assert channel["schedule"] == [{"title": "Open end", "start": "2026-12-02T07:00:00+00:00",
+                                    "end": "2026-12-02T08:00:00+00:00"}]
+    assert check(tmp_path / "out", base_url="https://new.example/")[0].shows[0].channels
