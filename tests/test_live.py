@@ -338,3 +338,33 @@ def test_without_a_readable_status_the_page_keeps_its_schedule(driver: Any, tmp_
                                                ("2026-12-02T07:00:00Z", "2026-12-02T09:00:00Z"))]
         expected = "On air" if any(start <= now < end for start, end in events) else "Off air"
         assert driver.execute_script("return document.getElementById('on-air').textContent") == expected
+
+
+@pytest.mark.skipif(browser.missing() is not None, reason=browser.missing() or "")
+@pytest.mark.browser
+def test_the_live_page_is_accessible_light_or_dark_wide_or_narrow(driver: Any, tmp_path: Path) -> None:
+    script = browser.axe_script()
+    if script is None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"needs axe-core: {browser.AXE_INSTALL}")
+    assert script is not None
+    nowhere = f"http://127.0.0.1:{icecast.free_port()}"
+    problems = []
+    with served_live_page(tmp_path, nowhere + "/live", nowhere + "/status-json.xsl") as url:
+        try:
+            for scheme in ("light", "dark"):
+                browser.color_scheme(driver, scheme)
+                for width in (1280, 360):
+                    browser.set_viewport(driver, width, 900, mobile=width < 600)
+                    driver.get(url)
+                    browser.wait_until(driver, "return !document.getElementById('live-status-note').hidden",
+                                       timeout=15)  # the page as it stays when the status cannot be read
+                    problems += [f"{scheme} {width}px: {p}" for p in browser.axe_violations(driver, script)]
+                    undecided = driver.execute_async_script(
+                        "const done = arguments[arguments.length - 1];"
+                        "axe.run(document, {runOnly: ['color-contrast'], resultTypes: ['incomplete']})"
+                        ".then(r => done(r.incomplete.flatMap(v => v.nodes.map(n => n.target.join(' ')))));")
+                    problems += [f"{scheme} {width}px: contrast undecided: {t}" for t in undecided]
+        finally:
+            browser.color_scheme(driver, "light")
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert problems == []
