@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import EPISODE, IMAGES, MEDIA, SHOW, invoke, tree_hash, write_production
+from conftest import CHANNEL, EPISODE, IMAGES, MEDIA, SHOW, invoke, tree_hash, write_production
 
 EP = "episodes/episode-6d1048a48504.yaml"
+CH = "channels/morning-live-radio.yaml"
 MP3 = (MEDIA / "cbr.mp3").read_bytes()
 
 
@@ -243,6 +244,18 @@ CASES: list[tuple[str, dict, str, str]] = [
      "show.yaml:21:14: websubHubs[0]: ", "must be an absolute http(s) URL"),
     ("podping-not-a-flag", {"show.yaml": SHOW + "podping: maybe\n"},
      "show.yaml:21:1: podping: ", "must be true or false"),
+    # issue #11: live channels
+    ("channel-source-password", {CH: CHANNEL.replace("  server: icecast\n", "  server: icecast\n  password: hackme\n")},
+     f"{CH}:17:3: stream.password: ", "secrets do not belong in Git"),
+    ("channel-stream-key", {CH: CHANNEL + "youtube_stream_key: abcd-1234\n"},
+     f"{CH}:30:1: youtube_stream_key: ", "secrets do not belong in Git"),
+    ("channel-rtmp-stream", {CH: CHANNEL.replace("url: http://radio.example.org:8000/live", "url: rtmp://r.example/live")},
+     f"{CH}:11:3: stream.url: ", "must be an absolute http(s) URL"),
+    ("channel-end-before-start",
+     {CH: CHANNEL.replace("end: 2026-11-30T10:00:00+01:00", "end: 2026-11-30T07:00:00+01:00")},
+     f"{CH}:22:5: schedule[0].end: ", "must be after start"),
+    ("channel-parent-is-an-episode", {CH: CHANNEL.replace("parent: aaa94297acfc", "parent: 6d1048a48504")},
+     f"{CH}:6:3: metadata.parent: ", "the parent of a channel must be a show"),
 ]
 
 
