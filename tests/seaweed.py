@@ -114,5 +114,5 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
             server.kill()
             server.wait(timeout=15)
         log.close()
-        for name in ("master", "volume", "s3"):  # gRPC sockets it leaves in /tmp whatever TMPDIR says
+        for name in ("master", "volume", "filer", "s3"):  # gRPC sockets it leaves in /tmp whatever TMPDIR says
             Path(f"/tmp/seaweedfs-{name}-grpc-{ports[name] + 10000}.sock").unlink(missing_ok=True)
