@@ -36,7 +36,8 @@ MANIFEST_PATH = "_podops/manifest.json"  # beside the API, not in it: api/ holds
 FORMAT = 1
 LOG_SIZE = 100
 MAX_MANIFEST = 64 * 1024 * 1024
-ORDER = {"show_updated": 0, "episode_unpublished": 1, "episode_updated": 2, "episode_published": 3}
+ORDER = {"show_updated": 0, "episode_unpublished": 1, "episode_updated": 2, "episode_published": 3,
+         "live_ended": 4, "live_started": 5}
 
 State = dict[str, Any]
 Manifest = dict[str, Any]
@@ -99,6 +100,10 @@ def state_of(releases: list[Release]) -> State:
         shows[item.show.guid] = {
             "digest": _show_digest(item.show, resource), "resource": resource, "feed": item.feed_url,
             "episodes": {e.guid: _entry(item, e) for e in item.episodes}}
+        if item.live:  # live channels: which broadcasts are on air now (podcast:liveItem status="live")
+            shows[item.show.guid]["channels"] = {a.channel.guid: api.channel_resource(item, a, site) for a in item.live}
+            shows[item.show.guid]["live"] = {e.guid: a.channel.guid for a in item.live for e in a.events
+                                             if e.status == "live"}
     return {"shows": shows}
 
 
@@ -156,8 +161,30 @@ def diff(previous: State, current: State) -> list[Event]:
                 events.append(_event("episode_unpublished", guid, was["brief"], was["digest"], None))
             elif was is not None and now is not None and was["digest"] != now["digest"]:
                 events.append(_event("episode_updated", guid, now["brief"], was["digest"], now["digest"]))
+        events += _live(guid, old or {}, new or {})
     return sorted(events, key=lambda e: (ORDER[e["type"]], e["data"]["attributes"].get("published_at") or "",
                                          e["show"], e["subject"]["id"]))
+
+
+def _live(show: str, old: dict[str, Any], new: dict[str, Any]) -> list[Event]:
+    """live_started when a broadcast goes on air, live_ended when it leaves (podcast:liveItem status)."""
+    found = []
+    was, now = old.get("live", {}), new.get("live", {})
+    for broadcast in sorted(set(was) | set(now)):
+        if (broadcast in was) == (broadcast in now):
+            continue
+        started = broadcast in now
+        channel = now[broadcast] if started else was[broadcast]
+        resource = new.get("channels", {}).get(channel) or old.get("channels", {}).get(channel)
+        if resource is None:
+            continue
+        kind = "live_started" if started else "live_ended"
+        event = _event(kind, show, resource, None if started else "live", "live" if started else None)
+        event["id"] = event_id(kind, f"channel/{channel}/{broadcast}", None if started else "live",
+                               "live" if started else None)
+        event["broadcast"] = broadcast
+        found.append(event)
+    return found
 
 
 def manifest(state: State, previous: Manifest | None, now: datetime, resolve: Resolve | None = None) -> Manifest:
@@ -185,7 +212,7 @@ def resources(data: Manifest, site_url: str) -> list[dict[str, Any]]:
     items = []
     for event in reversed(data.get("events", [])):
         subject = event["subject"]
-        kind = {"show": "shows", "episode": "episodes"}[subject["type"]]
+        kind = {"show": "shows", "episode": "episodes", "channel": "channels"}[subject["type"]]
         items.append({
             "type": "event", "id": event["id"],
             "attributes": {"event_type": event["type"], "timestamp": event["timestamp"], "data": event["data"]},

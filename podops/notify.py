@@ -382,7 +382,10 @@ def notify(out: Path, previous: str, production: Path, policy: Policy | None = N
             jobs.append((_post_form(hub, form, policy), Attempted("websub", feed, redact(hub))))
         if show.podping:
             medium = show.medium if show.medium in PODPING_MEDIUMS else "podcast"
-            query = urlencode({"url": feed, "reason": "update", "medium": medium})
+            kinds = {e["type"] for e in report.events if e["show"] == guid}
+            # podping reasons: live when a broadcast starts, liveEnd when it ends, else update
+            reason = "live" if "live_started" in kinds else "liveEnd" if "live_ended" in kinds else "update"
+            query = urlencode({"url": feed, "reason": reason, "medium": medium})
             target = podping_url.split("?")[0].rstrip("/") + "/?" + query
             if dry_run:
                 report.planned.append(("podping", feed, redact(podping_url), b""))

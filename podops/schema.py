@@ -33,7 +33,8 @@ CACHE_CONTROL = {
     "media": "public, max-age=31536000",
 }
 # What `podops notify` announces (README "Events"); live_* once live channels exist.
-EVENT_TYPES = ("show_updated", "episode_published", "episode_updated", "episode_unpublished")
+EVENT_TYPES = ("show_updated", "episode_published", "episode_updated", "episode_unpublished",
+               "live_started", "live_ended")
 
 
 @dataclass(frozen=True)

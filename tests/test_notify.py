@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import EPISODE, MEDIA, SHOW, invoke, write_production
+from conftest import AFTER, BEFORE, CHANNEL, DURING, EPISODE, MEDIA, SHOW, invoke, write_production
 from standardwebhooks.webhooks import Webhook
 
 from podops.notify import check_target, redact
@@ -423,3 +423,22 @@ def test_out_must_be_a_podops_build(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = notify(tmp_path / "empty", old, prod)
     assert result.exit_code == 1 and "not a folder built by podops build" in result.output
+
+
+def test_a_broadcast_going_on_air_and_ending_announces_live_started_then_live_ended(tmp_path: Path) -> None:
+    with receiving() as receiver, receiving() as podping:
+        prod = write(tmp_path / "prod", {"channels/morning-live-radio.yaml": CHANNEL})
+        (prod / "show.yaml").write_text(show_with(hook(receiver.url) + "podping: true\n"))
+        before, during, after = tmp_path / "before", tmp_path / "during", tmp_path / "after"
+        for out, epoch in ((before, BEFORE), (during, DURING), (after, AFTER)):
+            build(prod, out, str(epoch))
+        env = {"PODOPS_PODPING_TOKEN": "t", "PODOPS_PODPING_URL": f"http://127.0.0.1:{podping.server.server_address[1]}/"}
+        assert notify(during, before, prod, env=env).exit_code == 0
+        assert notify(after, during, prod, env=env).exit_code == 0
+    assert receiver.types() == ["live_started", "live_ended"]
+    started = receiver.received[0]["payload"]["data"]
+    assert started["type"] == "channel" and started["id"] == "0c4a11ce0001"
+    assert started["attributes"]["on_air"] is True
+    assert receiver.received[1]["payload"]["data"]["attributes"]["on_air"] is False
+    reasons = [parse_qs(urlsplit(path).query)["reason"] for _, path, _, _ in podping.requests]
+    assert reasons == [["live"], ["liveEnd"]]
