@@ -142,11 +142,16 @@ def _channel_values(channel: Channel) -> Iterator[tuple[str, str | None]]:
 
 
 def check_live(item: Release, problems: Problems) -> None:
-    """A live page on https cannot read an http status URL (browsers block mixed content)."""
+    """A live page on https can neither play an http stream nor read an http status URL (mixed content)."""
     if not item.base_url.lower().startswith("https:"):
         return
     for on_air in item.live:
         channel = on_air.channel
+        if channel.stream_url.lower().startswith("http:") and not channel.secure_url:
+            line, column = channel.mark("stream.url")
+            problems.add(channel.display, line, column, "stream.url",
+                         "is http and there is no stream.secureUrl: browsers will not play it on the https "
+                         "live page (podcast apps still can)", "warning")
         if channel.status_url and channel.status_url.lower().startswith("http:"):
             line, column = channel.mark("stream.statusUrl")
             problems.add(channel.display, line, column, "stream.statusUrl",

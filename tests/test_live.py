@@ -154,6 +154,16 @@ def test_overlapping_broadcasts_are_a_warning(tmp_path: Path) -> None:
     assert "warning: schedule[2].start: overlaps schedule[1] ('Tuesday morning')" in result.output
 
 
+def test_an_https_site_warns_of_http_streams_and_status_urls_browsers_will_block(tmp_path: Path) -> None:
+    text = (CHANNEL.replace("  secureUrl: https://radio.example.org:8443/live\n", "")
+            .replace("statusUrl: https://radio.example.org:8443/", "statusUrl: http://radio.example.org:8000/"))
+    result = check(tmp_path, text)
+    assert result.exit_code == 0
+    assert f"{CHANNEL_FILE}:11:3: warning: stream.url: is http and there is no stream.secureUrl" in result.output
+    assert f"{CHANNEL_FILE}:16:3: warning: stream.statusUrl: is http while the site is https" in result.output
+    assert "browsers will not" not in check(tmp_path / "again", CHANNEL).output
+
+
 def test_a_bad_weekly_slot_is_refused(tmp_path: Path) -> None:
     slot = ("recurring:\n  - title: Breakfast\n    days: [monday, funday]\n    time: '25:00'\n"
             "    duration: '1:00:00'\n    timezone: Mars/Olympus\n")
