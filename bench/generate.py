@@ -146,6 +146,29 @@ def notes(rng: random.Random) -> str:
     return "\n\n".join(blocks)
 
 
+TRANSCRIPTS = False  # --transcripts: every episode carries a WebVTT transcript (for --search-cost)
+TRANSCRIPT_CHARS = 5000  # about 850 words: a short episode's transcript
+
+
+def transcript_vtt(spec: Spec) -> str:
+    """A seeded WebVTT transcript of about TRANSCRIPT_CHARS characters, with one word no other file has."""
+    rng = random.Random(f"podops-bench-transcript-{spec.index}")
+    cues, start, size = ["WEBVTT", ""], 0.0, 0
+    while size < TRANSCRIPT_CHARS:
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 16)))
+        if len(cues) == 2:
+            words += f" transcriptword{spec.index}"
+        line = f"<v {rng.choice(['Host', 'Guest'])}>{words[0].upper()}{words[1:]}."
+        cues += [f"{len(cues) // 3 + 1}", f"{_vtt_time(start)} --> {_vtt_time(start + 4)}", line, ""]
+        start, size = start + 4, size + len(line)
+    return "\n".join(cues)
+
+
+def _vtt_time(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}.{int(seconds * 1000) % 1000:03d}"
+
+
 @dataclass
 class Spec:
     """One generated episode."""
@@ -228,6 +251,11 @@ description:
 enclosure:
   uri: assets/audio/{spec.audio}
   rel: local
+"""
+    if TRANSCRIPTS:
+        text += f"""transcripts:
+  - uri: assets/transcripts/{spec.name}.vtt
+    language: en
 """
     if spec.chapters:
         text += """chapters:
@@ -400,6 +428,10 @@ def write_episode(site: Site, spec: Spec) -> None:
         _link_or_copy(MEDIA_CACHE / spec.audio, audio)
     else:
         audio.write_bytes(spec.data)
+    if TRANSCRIPTS:
+        transcript = site.production / "assets" / "transcripts" / f"{spec.name}.vtt"
+        transcript.parent.mkdir(parents=True, exist_ok=True)
+        transcript.write_text(transcript_vtt(spec))
     site.episode_file(spec).write_text(episode_yaml(spec))
     (site.hugo / "content" / site.show_name / f"{spec.name}.md").write_text(
         hugo_page(spec, site.base_url, site.show_name))

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import generate
 from generate import LONG, MEDIA_CACHE, TIME, Site, Spec, _q, episode_spec, remove_episode, write_episode
 
 # ----------------------------------------------------------------------------- measuring
@@ -402,6 +403,66 @@ def api_cost(site: Site, runs: int) -> dict[str, Any]:
           f"ratio {result['ratio_cpu']:.3f} (budget 1.15)\n"
           f"  inside api.render_api: {statistics.median(inside):.2f} s; {result['api_files']} files, "
           f"{result['api_bytes'] / 1e6:.1f} MB")
+    return result
+
+
+def search_cost(site: Site, runs: int) -> dict[str, Any]:
+    """Builds in this process with and without the search index (pagefind/): what indexing adds.
+
+    For each of ``runs`` rounds (at least one), alternating the order: a cold build, then an
+    edit-one build (the middle episode's title changed, which makes its show's index again).
+    The time inside ``search.plan_index`` (writing the documents, running Pagefind, reading its
+    files back) is recorded for the builds with search.
+    """
+    import podops.build
+    import podops.search
+
+    real = podops.search.plan_index
+    inside: list[float] = []
+
+    def timed(*args: Any, **kwargs: Any) -> None:
+        started = time.perf_counter()
+        try:
+            real(*args, **kwargs)
+        finally:
+            inside.append(time.perf_counter() - started)
+
+    walls: dict[str, list[float]] = {f"{kind} {label}": [] for kind in ("cold", "edit-one")
+                                     for label in ("with", "without")}
+    plan_index: dict[str, list[float]] = {"cold": [], "edit-one": []}
+    files: list[Path] = []
+    try:
+        for round_ in range(max(1, runs)):
+            for label in ("without", "with") if round_ % 2 == 0 else ("with", "without"):
+                podops.search.plan_index = timed if label == "with" else (lambda *args, **kwargs: None)
+                podops_clean(site)
+                for kind in ("cold", "edit-one"):
+                    restore = edit_title(site, f"edited for --search-cost {round_}") if kind == "edit-one" else None
+                    inside.clear()
+                    started = time.perf_counter()
+                    podops.build.build(site.production, site.out)
+                    walls[f"{kind} {label}"].append(time.perf_counter() - started)
+                    if label == "with":
+                        plan_index[kind].append(sum(inside))
+                    if restore is not None:
+                        restore[0].write_text(restore[1])
+                if label == "with":
+                    files = [p for p in (site.out / "pagefind").rglob("*") if p.is_file()]
+    finally:
+        podops.search.plan_index = real
+    median = statistics.median
+    result: dict[str, Any] = {
+        "transcripts": generate.TRANSCRIPTS, "walls": walls, "plan_index": plan_index,
+        "ratio_cold": median(walls["cold with"]) / median(walls["cold without"]),
+        "ratio_edit_one": median(walls["edit-one with"]) / median(walls["edit-one without"]),
+        "index_files": len(files), "index_bytes": sum(p.stat().st_size for p in files)}
+    print(f"\n== search index cost, in-process builds of {site.n} episodes ({site.place}), "
+          f"transcripts {'on' if generate.TRANSCRIPTS else 'off'} ==")
+    for kind in ("cold", "edit-one"):
+        print(f"  {kind:<9} without pagefind/: {median(walls[kind + ' without']):6.2f} s   with: "
+              f"{median(walls[kind + ' with']):6.2f} s   ratio {result['ratio_' + kind.replace('-', '_')]:.3f}"
+              f"   (search.plan_index {median(plan_index[kind]):.2f} s)")
+    print(f"  index: {result['index_files']} files, {result['index_bytes'] / 1e6:.1f} MB")
     return result
 
 

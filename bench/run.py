@@ -35,7 +35,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from generate import BASES, MEDIA_CACHE, SHM, WORK, Site, ensure_media, generate
+import generate as generator
+from generate import BASES, MEDIA_CACHE, SHM, TRANSCRIPT_CHARS, WORK, Site, ensure_media, generate
 from measure import (
     PODOPS_ENV,
     api_cost,
@@ -45,6 +46,7 @@ from measure import (
     podops_clean,
     probe_costs,
     profile,
+    search_cost,
     summarize,
 )
 from report import machine, print_table
@@ -65,6 +67,12 @@ def main() -> None:
                         help="also time the build steps in-process (cold and no-op, largest N, first place)")
     parser.add_argument("--api-cost", action="store_true",
                         help="also time cold builds of the largest N with and without the read API (in-process)")
+    parser.add_argument("--search-cost", action="store_true",
+                        help="also time cold and edit-one builds of the largest N with and without the search "
+                             "index (in-process)")
+    parser.add_argument("--transcripts", action="store_true",
+                        help=f"give every generated episode a WebVTT transcript of about {TRANSCRIPT_CHARS} "
+                             "characters")
     parser.add_argument("--no-probe", action="store_true", help="skip the probe-cost line")
     parser.add_argument("--show-profile", type=Path, nargs="+", metavar="PROF",
                         help="only print the summary of saved profiles (bench/work/profiles/*.prof)")
@@ -84,6 +92,7 @@ def main() -> None:
             parser.error(f"--podops-root: {root} has no podops/__init__.py")
         PODOPS_ENV["PYTHONPATH"] = root + os.pathsep + os.environ.get("PYTHONPATH", "")
         sys.path.insert(0, root)
+    generator.TRANSCRIPTS = args.transcripts
     counts = [int(x.replace("_", "")) for x in args.episodes.split(",") if x.strip()]
     places = [p.strip() for p in args.where.split(",") if p.strip()]
     for place in places:
@@ -123,7 +132,7 @@ def main() -> None:
             sites.append(site)
             report["results"] = results
             out_json.write_text(json.dumps(report, indent=2, default=str))  # partial results survive an interrupt
-            if not args.keep and not ((args.profile or args.phases or args.api_cost)
+            if not args.keep and not ((args.profile or args.phases or args.api_cost or args.search_cost)
                                       and n == max(counts) and place == places[0]):
                 shutil.rmtree(folder, ignore_errors=True)
     probe = None if args.no_probe else probe_costs()
@@ -140,16 +149,21 @@ def main() -> None:
         path, original = edit_title(site, "edited for --profile")
         report["profiles"].append(profile(site, "edit-one", prof_dir / f"edit-{site.n}-{site.place}.prof"))
         path.write_text(original)
-        if not args.keep and not args.phases:
+        if not args.keep and not (args.phases or args.api_cost or args.search_cost):
             shutil.rmtree(site.folder, ignore_errors=True)
     if args.phases and sites:
         site = next(s for s in sites if s.n == max(counts) and s.place == places[0])
         report["phases"] = phases(site)
-        if not args.keep and not args.api_cost:
+        if not args.keep and not (args.api_cost or args.search_cost):
             shutil.rmtree(site.folder, ignore_errors=True)
     if args.api_cost and sites:
         site = next(s for s in sites if s.n == max(counts) and s.place == places[0])
         report["api_cost"] = api_cost(site, args.runs)
+        if not args.keep and not args.search_cost:
+            shutil.rmtree(site.folder, ignore_errors=True)
+    if args.search_cost and sites:
+        site = next(s for s in sites if s.n == max(counts) and s.place == places[0])
+        report["search_cost"] = search_cost(site, args.runs)
         if not args.keep:
             shutil.rmtree(site.folder, ignore_errors=True)
     out_json.write_text(json.dumps(report, indent=2, default=str))

@@ -12,6 +12,7 @@ its previous index.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -31,6 +32,7 @@ from podops.pagecache import PageCache
 from podops.transcript import read_transcript
 
 FOLDER = "pagefind"
+BUCKET_FROM = 1000  # a show with more episodes is indexed in 16 buckets (see buckets())
 TIMEOUT = 600  # seconds: a stuck indexer must not hang the build (Pagefind takes seconds for 10,000)
 UNUSED = re.compile(r"^pagefind-(?:.*ui|highlight)\.(?:js|css)$")  # Pagefind's own UIs: podops has search.js
 try:  # pinned in pyproject: the index's bytes, and so the golden build, follow Pagefind's version
@@ -110,31 +112,50 @@ def run_pagefind(docs: Iterator[tuple[str, str]]) -> dict[str, bytes]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def bundle_path(release: Release) -> str:
-    """Output path of the script that searches one show's index (each show has a bundle of its own)."""
-    return f"{FOLDER}/{release.show.name}/pagefind.js"
+def buckets(release: Release) -> dict[str, list[Episode]]:
+    """A show's episodes by index: one index, or for a large show BUCKETS indexes by GUID hash.
+
+    Pagefind cannot update an index, so a change re-indexes the whole bundle; spreading a large
+    show over stable buckets keeps an edit's cost to one bucket's. The bucket of an episode never
+    changes as others come and go.
+    """
+    if len(release.episodes) <= BUCKET_FROM:
+        return {"": release.episodes}
+    groups: dict[str, list[Episode]] = {}
+    for episode in release.episodes:
+        groups.setdefault(hashlib.sha256(episode.guid.encode()).hexdigest()[:1], []).append(episode)
+    return dict(sorted(groups.items()))
+
+
+def bundle_paths(release: Release) -> list[str]:
+    """Output paths of the scripts that search a show's indexes: ``pagefind/<show>/[<bucket>/]pagefind.js``."""
+    return [f"{FOLDER}/{release.show.name}/{bucket + '/' if bucket else ''}pagefind.js" for bucket in buckets(release)]
 
 
 def plan_index(releases: list[Release], plan: Plan, cache: PageCache | None = None) -> None:
-    """Put each public show's search index into the plan, reusing the previous one when it did not change.
+    """Put each public show's search indexes into the plan, reusing those whose episodes did not change.
 
-    One index per show, not one index with a filter per show: Pagefind writes filter files in an
-    order that changes from run to run, while an index without filters is byte-identical for the
-    same input. The home page of a network searches them all at once (Pagefind's ``mergeIndex``).
+    Indexes per show (and per bucket of a large show), not one index with a filter per show:
+    Pagefind writes filter files in an order that changes from run to run, while an index without
+    filters is byte-identical for the same input. A network's home page searches them all at once
+    (Pagefind's ``mergeIndex``).
     """
     cache = cache or PageCache(None, None, "", enabled=False)
     for release in public(releases):
         if not release.episodes:
             continue  # nothing to search: no index, and its page offers no search box
-        folder = bundle_path(release).rpartition("/")[0] + "/"
-        key = cache.key("\0".join(["search", VERSION, repr(release), repr(release.episodes)]))
-        previous = [path for path in cache.previous if path.startswith(folder)]
-        if previous and all([cache.reusable(path, key) for path in previous]):
+        show = release.show
+        for bucket, episodes in buckets(release).items():
+            folder = f"{FOLDER}/{show.name}/{bucket + '/' if bucket else ''}"
+            key = cache.key("\0".join(["search", VERSION, show.title, show.language, repr(episodes)]))
+            previous = [path for path in cache.previous if path.startswith(folder)]
+            if previous and all([cache.reusable(path, key) for path in previous]):
+                for path in previous:
+                    plan.keep(path)
+                continue
             for path in previous:
-                plan.keep(path)
-            continue
-        for path in previous:
-            cache.keys.pop(path, None)  # this index's files are named anew: forget the old names
-        for name, data in run_pagefind(documents([release])).items():
-            cache.keys[folder + name] = key
-            plan.add(folder + name, data)
+                cache.keys.pop(path, None)  # this index's files are named anew: forget the old names
+            part = Release(show, episodes, release.base_url, release.feed_url)
+            for name, data in run_pagefind(documents([part])).items():
+                cache.keys[folder + name] = key
+                plan.add(folder + name, data)

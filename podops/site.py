@@ -161,7 +161,7 @@ class SiteRenderer:
         theme.env.globals.update(episode_path=episode_path, show_path=show_path,
                                  label=episode_label, http_url=http_url, asset_link=asset_link,
                                  player_chapters=player_chapters, searchable=self.searchable,
-                                 search_path=self.search_path,
+                                 search_paths=self.search_paths,
                                  show_count=len(releases))
         theme.env.filters.update(http_url=http_url)
 
@@ -169,9 +169,9 @@ class SiteRenderer:
         """Template helper: whether a show's episodes are in the search index (never a private show)."""
         return show.name in self.indexed
 
-    def search_path(self, show: Show) -> str:
-        """Template helper: output path of the script that searches a show's index."""
-        return next(search.bundle_path(r) for r in self.releases if r.show.name == show.name)
+    def search_paths(self, show: Show) -> list[str]:
+        """Template helper: output paths of the scripts that search a show's indexes."""
+        return next(search.bundle_paths(r) for r in self.releases if r.show.name == show.name)
 
     def describe(self, *items: object) -> str:
         """The page-key material for model objects, each repr taken once per build."""

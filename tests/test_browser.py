@@ -170,7 +170,7 @@ def test_a_chapter_mark_on_the_timeline_seeks_and_names_the_chapter(site: tuple[
     assert [m.get_attribute("aria-label") for m in marks] == [
         "Chapter 1: Introduction (0:00)", "Chapter 2: The problem (0:03)", "Chapter 3: The build (0:05)"]
     press(desktop, '.pp__mark[data-start="5"]')
-    assert abs(player_time(desktop) - 5) <= 0.3
+    assert 4.9 <= player_time(desktop) <= 6.5  # it plays from there: a slow machine may be a moment on
     browser.wait_until(desktop, "return document.querySelector('.pp__chapter').textContent.includes('The build')")
     assert desktop.find_element("css selector", ".pp__chapter").text == "Chapter 3 of 3 · The build"
     desktop.execute_script("document.getElementById('player').pause()")
@@ -331,6 +331,44 @@ def test_axe_finds_nothing_on_a_network_s_pages(network: str, driver: Any, axe: 
             browser.color_scheme(driver, scheme)
             driver.get(network + page)
             problems += [f"{scheme}: {p}" for p in accessibility_problems(driver, axe)]
+    finally:
+        browser.color_scheme(driver, "light")
+    assert problems == []
+
+
+@pytest.fixture(scope="module")
+def private_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """test_private's network (a public and a private show with subscribers), built and served."""
+    import test_private
+
+    from podops.server import start_server, stop_server
+
+    scratch = tmp_path_factory.mktemp("private")
+    site = scratch / "public"
+    site.mkdir()
+    server, base_url = start_server(site)
+    try:
+        test_private.build(test_private.make_network(scratch / "network"), site)
+        yield base_url, site
+    finally:
+        stop_server(server)
+
+
+def test_axe_finds_nothing_on_subscribe_pages_and_private_show_pages(private_site: tuple[str, Path],
+                                                                     driver: Any, axe: Path) -> None:
+    base_url, folder = private_site
+    pages = sorted(p.relative_to(folder).as_posix() for p in (folder / "private").rglob("*.html"))
+    assert any(page.endswith("/index.html") for page in pages) and len(pages) >= 4
+    problems = []
+    try:
+        for scheme in ("light", "dark"):
+            browser.color_scheme(driver, scheme)
+            for page in pages:
+                driver.get(base_url + page)
+                browser.wait_for_audio(driver)
+                problems += [f"{scheme} {page}: {p}" for p in accessibility_problems(driver, axe)]
+                problems += [f"{scheme} {page}: {e['message']}" for e in driver.get_log("browser")
+                             if e["level"] == "SEVERE"]
     finally:
         browser.color_scheme(driver, "light")
     assert problems == []

@@ -157,3 +157,25 @@ def test_a_network_index_is_byte_identical_across_builds_and_after_an_incrementa
     shutil.rmtree(root / ".podops")
     build(root, tmp_path / "clean")
     assert index_of(out) == index_of(tmp_path / "clean") != builds[0]
+
+
+def test_a_large_show_is_indexed_in_stable_buckets_and_an_edit_remakes_one(example: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "BUCKET_FROM", 1)  # the example's three episodes count as a large show
+    site = tmp_path / "public"
+    build(example, site)
+    bundles = sorted(p.parent.relative_to(site).as_posix() for p in site.glob("pagefind/*/*/pagefind.js"))
+    assert len(bundles) >= 2 and all(b.startswith("pagefind/the-static-signal/") for b in bundles)
+    page = (site / "the-static-signal/index.html").read_text()
+    assert 'data-search="' + " ".join(f"../{b}/pagefind.js" for b in bundles) + '"' in page
+    assert sum(json.loads((site / b / "pagefind-entry.json").read_text())["languages"]["en-us"]["page_count"]
+               for b in bundles) == 3
+
+    episode = example / EPISODE_ONE
+    episode.write_text(episode.read_text().replace("Why a build beats a server", "Why builds beat servers"))
+    report = build(example, site)
+    remade = {path.split("/")[2] for path in report.changed if path.startswith("pagefind/")}
+    assert len(remade) == 1  # one bucket's index made again, the others kept
+    shutil.rmtree(example / ".podops")
+    build(example, tmp_path / "clean")
+    assert index_of(site) == index_of(tmp_path / "clean")

@@ -61,7 +61,8 @@
     const duration = () => (isFinite(audio.duration) && audio.duration > 0 ? audio.duration
       : parseFloat(audio.getAttribute("data-duration")) || 0);
 
-    const ui = make("div", { class: "pp", role: "group", "aria-label": "Player: " + title });
+    const ui = make("div", { class: chapters.length ? "pp pp--chapters" : "pp", role: "group",
+                             "aria-label": "Player: " + title });
     const play = button("play", "Play");
     play.appendChild(make("span", { class: "pp__icon", "aria-hidden": "true" }));
     const back = button("back", "Back " + BACK + " seconds", "−" + BACK);
@@ -237,31 +238,36 @@
       });
     }
 
-    /* Keyboard: space plays or pauses, ← goes back, → forward. Never while typing in a field, never
-       with a modifier, and space on a focused button or link presses that control instead. */
-    document.addEventListener("keydown", (event) => {
-      const target = event.target;
-      if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey
-          || (target.closest && target.closest("input, textarea, select, [contenteditable]"))) {
-        return;
-      }
-      const onControl = target.closest && target.closest("button, a, summary");
-      if ((event.key === " " || event.key === "k") && !(onControl && event.key === " ")) {
-        toggle();
-      } else if (event.key === "ArrowLeft" || event.key === "j") {
-        skip(-BACK);
-      } else if (event.key === "ArrowRight" || event.key === "l") {
-        skip(AHEAD);
-      } else {
-        return;
-      }
-      event.preventDefault();
-    });
-    return { audio: audio, goto: goto };
+    return { audio: audio, goto: goto, skip: skip, toggle: toggle };
   }
 
   const players = Array.prototype.map.call(document.querySelectorAll("audio[data-player]"), enhance);
   const player = players[0];
+
+  /* Keyboard, for the page's first player: space (or k) plays or pauses, ← (j) goes back, → (l)
+     forward. Never while typing in a field, never with a modifier, and space on a focused button
+     or link presses that control instead. */
+  document.addEventListener("keydown", (event) => {
+    if (!player) {
+      return;
+    }
+    const target = event.target;
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey
+        || (target.closest && target.closest("input, textarea, select, [contenteditable]"))) {
+      return;
+    }
+    const onControl = target.closest && target.closest("button, a, summary");
+    if ((event.key === " " || event.key === "k") && !(onControl && event.key === " ")) {
+      player.toggle();
+    } else if (event.key === "ArrowLeft" || event.key === "j") {
+      player.skip(-BACK);
+    } else if (event.key === "ArrowRight" || event.key === "l") {
+      player.skip(AHEAD);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
 
   /* Chapter and transcript links point at the audio with a #t= media fragment; with a player on
      the page they seek it instead of leaving the page. */
