@@ -374,6 +374,26 @@ def test_axe_finds_nothing_on_subscribe_pages_and_private_show_pages(private_sit
     assert problems == []
 
 
+def test_axe_finds_nothing_on_a_live_channel_page(driver: Any, axe: Path, tmp_path: Path) -> None:
+    import icecast
+    import test_live
+
+    nowhere = f"http://127.0.0.1:{icecast.free_port()}"  # no station: the page shows its schedule
+    with test_live.served_live_page(tmp_path, nowhere + "/live", nowhere + "/status-json.xsl") as url:
+        problems = []
+        try:
+            for scheme in ("light", "dark"):
+                browser.color_scheme(driver, scheme)
+                for width in (1280, 360):
+                    browser.set_viewport(driver, width, 900, mobile=width < 600)
+                    driver.get(url)
+                    problems += [f"{scheme} {width}px: {p}" for p in accessibility_problems(driver, axe)]
+        finally:
+            browser.color_scheme(driver, "light")
+            browser.set_viewport(driver, 1280, 900)
+    assert problems == []
+
+
 def test_the_embedded_player_plays(site: tuple[str, Path], desktop: Any) -> None:
     base_url, _ = site
     desktop.get(base_url + EPISODE + "embed.html")
