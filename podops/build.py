@@ -23,6 +23,7 @@ from podops.model import Asset, Production, Progress, Release, Show
 from podops.store import Store
 
 if TYPE_CHECKING:
+    from podops.markup import Notes
     from podops.pagecache import PageCache
     from podops.private import Access
 
@@ -91,13 +92,21 @@ def _now(now: datetime | None) -> datetime:
     return now or source_date_epoch() or datetime.now(timezone.utc)
 
 
-def _notes(releases: list[Release]) -> list[str]:
-    """Every Markdown text this build renders."""
-    texts = [r.show.summary for r in releases]
+def _notes(releases: list[Release], notes: Notes) -> list[str]:
+    """Every Markdown text this build renders, each assigned its show's renderer."""
+    from podops.markup import flavour
+
+    every: list[str] = []
     for item in releases:
+        show = item.show
+        texts = [show.summary]
         for episode in item.episodes:
             texts += [episode.summary, *([episode.text] if episode.text else [])]
-    return texts
+        for on_air in item.live:
+            texts += [on_air.channel.summary, *(e.summary for e in on_air.events if e.summary)]
+        notes.assign(texts, flavour(show.markdown, show.markdown_extensions))
+        every += texts
+    return every
 
 
 def _count(production: Production, releases: list[Release], drafts: bool, report: Report) -> None:
@@ -264,7 +273,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         problems.raise_if_errors(ResourceError)
         _count(production, releases, drafts, report)
         report.warnings = problems.warnings
-        caches.start_notes().prerender(_notes(releases), workers or os.cpu_count() or 1)
+        notes = caches.start_notes()
+        notes.prerender(_notes(releases, notes), workers or os.cpu_count() or 1)
         overrides = templates if templates.is_dir() else None
         placed = output.valid_placed(store.get("output", key))
         pages = caches.start_pages(overrides, out, key, placed)

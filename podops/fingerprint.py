@@ -19,7 +19,7 @@ from pathlib import Path
 
 SKIPPED = {".podops", ".git"}
 _PACKAGE = Path(__file__).resolve().parent
-LIBRARIES = ("markdown", "nh3", "feedgen", "jinja2", "mutagen", "pillow", "lxml", "pyyaml", "pagefind_bin")
+LIBRARIES = ("cmarkgfm", "markdown", "nh3", "feedgen", "jinja2", "mutagen", "pillow", "lxml", "pyyaml", "pagefind_bin")
 
 
 @lru_cache(maxsize=1)

@@ -240,6 +240,8 @@ class Show(Resource):
     private: bool = False  # only subscribers listen, each through a personal feed
     prefix: str = ""  # a private show's unguessable output folder, set by the build from the secret
     keep_ended_days: int = 7
+    markdown: str = "commonmark"  # site.markdown: the renderer of its notes
+    markdown_extensions: list[str] = field(default_factory=list)  # site.markdownExtensions (Python-Markdown)
     episodes: list[Episode] = field(default_factory=list, repr=False)  # repr is a page cache key
     subscribers: list[Subscriber] = field(default_factory=list, repr=False)  # pages never show them
     channels: list[Channel] = field(default_factory=list, repr=False)

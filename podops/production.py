@@ -303,6 +303,8 @@ def _show(values: dict[str, Any], path: Path, display: str, marks: dict[str, Any
         hubs=[hub for hub in values.get("websubHubs") or [] if hub],
         podping=bool(values.get("podping")),
         keep_ended_days=_get(values, "live.keepEndedDays", 7),
+        markdown=_get(values, "site.markdown") or "commonmark",
+        markdown_extensions=[e for e in _get(values, "site.markdownExtensions") or [] if e],
     )
 
 

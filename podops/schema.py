@@ -32,6 +32,12 @@ CACHE_CONTROL = {
     "pages": "public, max-age=3600",
     "media": "public, max-age=31536000",
 }
+# Python-Markdown's own extensions, the only ones a show may name (site.markdownExtensions): an
+# extension is Python code, and a production built in CI from a pull request must not choose
+# which module podops imports.
+MARKDOWN_EXTENSIONS = ("abbr", "admonition", "attr_list", "def_list", "extra", "fenced_code", "footnotes",
+                       "legacy_attrs", "legacy_em", "md_in_html", "nl2br", "sane_lists", "smarty", "tables",
+                       "toc", "wikilinks")
 # What `podops notify` announces (README "Events"); live_* once live channels exist.
 EVENT_TYPES = ("show_updated", "episode_published", "episode_updated", "episode_unpublished",
                "live_started", "live_ended")
@@ -164,6 +170,13 @@ SHOW = _struct(
         "podops: where and how the site is published.",
         baseUrl=Field("url", "Public URL of the output folder, e.g. https://example.com/."),
         episodesPerPage=Field("int", "Episodes per show page.", minimum=1),
+        markdown=_choice("How show notes are rendered: `commonmark` (default; CommonMark with GitHub's "
+                         "tables, strikethrough and autolinks, as PodOps rendered them) or `python-markdown`.",
+                         "commonmark", "python-markdown"),
+        markdownExtensions=_list(
+            "Python-Markdown's built-in extensions to use with `markdown: python-markdown` "
+            "(default extra, sane_lists, smarty).",
+            _choice("A Python-Markdown extension.", *MARKDOWN_EXTENSIONS)),
         links=_list(
             "Where else to subscribe (Apple Podcasts, Spotify, Overcast, …).",
             _struct("A platform link.", name=_t("Platform name.", True, 64),

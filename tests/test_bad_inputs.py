@@ -162,6 +162,13 @@ CASES: list[tuple[str, dict, str, str]] = [
      "show.yaml:22:3: api.pageSize: ", "must be 1 or more (got 0)"),
     ("api-page-size-101", {"show.yaml": SHOW + "api:\n  pageSize: 101\n"},
      "show.yaml:22:3: api.pageSize: ", "must be 100 or less (got 101)"),
+    ("markdown-renderer-unknown", show("  baseUrl: https://example.com/\n",
+                                       "  baseUrl: https://example.com/\n  markdown: goldmark\n"),
+     "show.yaml:21:3: site.markdown: ", "'goldmark' is not allowed (did you mean 'commonmark'?)"),
+    ("markdown-extension-not-builtin", show("  baseUrl: https://example.com/\n",
+                                            "  baseUrl: https://example.com/\n  markdown: python-markdown\n"
+                                            "  markdownExtensions: [footnotes, evil.module]\n"),
+     "show.yaml:22:35: site.markdownExtensions[1]: ", "'evil.module' is not allowed"),
     ("show-name-collision", {"other/show.yaml": SHOW.replace("aaa94297acfc", "bbb94297acfc"),
                              "other/assets/cover.png": IMAGES / "ok.png"},
      "show.yaml:4:3: metadata.name: ", "name 'test-show' already used by other/show.yaml"),

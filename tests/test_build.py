@@ -165,3 +165,25 @@ def test_html_transcripts_are_published_sanitised_not_verbatim(production, tmp_p
     published = (out / "test-show" / "media" / "assets" / "ep.html").read_text()
     assert "Hello" in published
     assert "<script" not in published and "javascript:" not in published and "onclick" not in published
+
+
+def test_a_show_may_render_its_notes_with_python_markdown_and_switching_back_equals_a_clean_build(
+        production, tmp_path: Path) -> None:
+    notes = "  episodeText: |\n    Tides[^1] -- high and low.\n\n    [^1]: Twice a day.\n"
+    summary = "  summary: The first one.\n"
+    prod = production({"episodes/episode-6d1048a48504.yaml": EPISODE.replace(summary, summary + notes)})
+    out = tmp_path / "public"
+    page = out / "test-show" / "first-episode" / "index.html"
+    build_module.build(prod, out)
+    assert "Tides[^1] – high and low." in page.read_text()  # CommonMark: no footnotes, smart dashes
+    show = prod / "show.yaml"
+    plain = show.read_text()
+    show.write_text(plain.replace("  baseUrl: https://example.com/\n", "  baseUrl: https://example.com/\n"
+                                  "  markdown: python-markdown\n  markdownExtensions: [footnotes]\n"))
+    build_module.build(prod, out)
+    assert 'href="#fn:1"' in page.read_text() and "Tides" in page.read_text()
+    show.write_text(plain)
+    build_module.build(prod, out)
+    clean = tmp_path / "clean"
+    build_module.build(prod, clean)
+    assert tree_hash(out) == tree_hash(clean)

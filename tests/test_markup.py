@@ -50,3 +50,78 @@ def test_rendered_notes_are_remembered_by_content_and_code() -> None:
     markup.render("hello *world*")
     assert other.new and other.key("x") != notes.key("x")
     markup.use(markup.Notes())
+
+
+SAMPLE = """\
+# Episode 12 -- "Tides"
+
+We talk about *waves*, **currents** and ~~myths~~; see https://example.org/tides.
+
+- one
+- two
+
+| Port | High tide |
+|------|-----------|
+| Brest | 06:12 |
+
+Line one\\
+line two[^1]
+
+[^1]: A footnote.
+"""
+# The two renderers' output for one text, checked byte for byte (a golden test of each path).
+COMMONMARK_HTML = """\
+<h1>Episode 12 – “Tides”</h1>
+<p>We talk about <em>waves</em>, <strong>currents</strong> and <del>myths</del>; see \
+<a href="https://example.org/tides" rel="noopener noreferrer nofollow">https://example.org/tides</a>.</p>
+<ul>
+<li>one</li>
+<li>two</li>
+</ul>
+<table>
+<thead>
+<tr>
+<th>Port</th>
+<th>High tide</th>
+</tr>
+</thead>
+<tbody>
+<tr>
+<td>Brest</td>
+<td>06:12</td>
+</tr>
+</tbody>
+</table>
+<p>Line one<br>
+line two[^1]</p>
+<p>[^1]: A footnote.</p>"""
+
+
+def test_commonmark_is_the_default_renderer() -> None:
+    markup.use(markup.Notes("code"))
+    assert markup.render(SAMPLE) == COMMONMARK_HTML
+
+
+def test_python_markdown_renders_a_show_that_asks_for_it_with_its_extensions() -> None:
+    notes = markup.use(markup.Notes("code"))
+    notes.assign([SAMPLE], markup.flavour("python-markdown", ["footnotes", "tables"]))
+    html = markup.render(SAMPLE)
+    assert html.startswith('<h1>Episode 12 -- "Tides"</h1>')  # no smarty: not asked for
+    assert "~~myths~~" in html and "<table>" in html and 'href="#fn:1"' in html
+    assert notes.key(SAMPLE, markup.flavour()) not in notes.rendered  # keyed by renderer
+
+
+def test_python_markdown_takes_only_its_own_extensions() -> None:
+    assert markup.flavour("python-markdown", []) == "python-markdown:extra,sane_lists,smarty"
+    notes = markup.use(markup.Notes("code"))
+    notes.assign(["*x*"], "python-markdown:some.module,smarty")  # never imported
+    assert markup.render("*x*") == "<p><em>x</em></p>"
+
+
+@pytest.mark.parametrize("renderer", ["commonmark", "python-markdown"])
+def test_both_renderers_are_sanitised(renderer: str) -> None:
+    notes = markup.use(markup.Notes("code"))
+    text = "<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(2)>"
+    notes.assign([text], markup.flavour(renderer))
+    html = markup.render(text).lower()
+    assert "<script" not in html and "alert(1)" not in html and "javascript" not in html and "onerror" not in html
