@@ -52,7 +52,7 @@ def executable() -> Path:
 
 def public(releases: list[Release]) -> list[Release]:
     """The shows anyone may search: a private show's episodes never enter the public index."""
-    return [r for r in releases if not getattr(r.show, "private", False)]
+    return [r for r in releases if not r.show.private]
 
 
 def document(release: Release, episode: Episode) -> str:

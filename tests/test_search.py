@@ -76,7 +76,7 @@ def test_hostile_text_stays_text_in_a_search_document(example: Path) -> None:
 
 def test_a_private_show_never_reaches_the_index(example: Path) -> None:
     releases = releases_of(example)
-    releases[0].show.private = True  # type: ignore[attr-defined]
+    releases[0].show.private = True
     assert list(search.documents(releases)) == []
     plan = Plan()
     search.plan_index(releases, plan)
