@@ -17,9 +17,11 @@ from generate import REPO, TIME
 from measure import MEASURES
 
 TARGET_N = 10_000
-TARGETS = {"podops cold": 1.0, "podops no-op": 0.1, "edit-one": 0.15}  # × hugo cold
+# × hugo cold, at TARGET_N episodes (issue "Faster than Hugo"); the cold target holds at 1,000 too
+TARGETS = {"podops cold": 1.0, "podops no-op": 0.05, "edit-one": 0.15, "add-one": 0.2}
+COLD_TOO_AT = 1000
 TARGET_RSS_MB = 250
-TARGET_SCALING = 5.5  # cost at 5 × TARGET_N ≤ 5.5 × cost at TARGET_N
+TARGET_SCALING = 5.2  # cost at 5 × TARGET_N ≤ 5.2 × cost at TARGET_N: linear, no quadratic step
 TARGET_PROBE = 2.0  # 60-min probe ≤ 2 × 1-min probe
 
 # -------------------------------------------------------------------------------- report
@@ -68,7 +70,7 @@ def print_table(results: list[dict[str, Any]], probe: dict[str, Any] | None) -> 
             if m is None:
                 continue
             target = ""
-            if result["n"] == TARGET_N and name in TARGETS:
+            if name in TARGETS and (result["n"] == TARGET_N or (result["n"] == COLD_TOO_AT and name == "podops cold")):
                 ok = m["ratio_to_hugo_cold"] <= TARGETS[name]
                 target = f"≤ {TARGETS[name]}× {'ok' if ok else 'MISSED'}"
                 checks.append(f"{result['place']}: {name} {m['ratio_to_hugo_cold']:.2f}× hugo cold {target}")
