@@ -63,7 +63,8 @@ def source_date_epoch(environ: dict[str, str] | None = None) -> datetime | None:
 
 def check(root: Path, probe: bool = True, base_url: str | None = None, drafts: bool = False,
           now: datetime | None = None) -> tuple[Production, list[Diagnostic]]:
-    """Validate a production as a build would (media probed, release rules applied), writing nothing."""
+    """Validate a production as a build would (media probed, release rules, permanence lock), writing nothing."""
+    from podops import permanence
     from podops.probe import probe_production
     from podops.production import load_production
     from podops.release import plan_releases
@@ -81,8 +82,11 @@ def check(root: Path, probe: bool = True, base_url: str | None = None, drafts: b
             problems.extend(probe_production(production, store, workers=1))
         finally:
             store.close()
-    _, rules = plan_releases(production, _now(now), drafts, base_url)
+    releases, rules = plan_releases(production, _now(now), drafts, base_url)
     problems.extend(rules)
+    if not drafts and not problems.errors:
+        permanence.check(permanence.read(production.root, problems), production, releases, base_url, False,
+                         problems)
     problems.raise_if_errors()
     return production, problems.warnings
 
@@ -215,12 +219,15 @@ def subscribers(root: Path, base_url: str | None = None) -> list[Access]:
 
 def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = False,
           now: datetime | None = None, workers: int | None = None,
-          progress: Progress | None = None, previous: str | Path | None = None, force: bool = False) -> Report:
+          progress: Progress | None = None, previous: str | Path | None = None, force: bool = False,
+          accept_changes: bool = False, permanent: bool = True) -> Report:
     """Build ``root`` into ``out``; on any error raise and leave ``out`` exactly as it was.
 
     ``previous`` (a built folder, possibly ``out`` itself, or a live site's URL) continues the
     event log of that site's manifest (see :mod:`podops.events`). ``force`` takes over a non-empty
-    folder that holds no podops marker (its files are deleted).
+    folder that holds no podops marker (its files are deleted). The permanence lock
+    (:mod:`podops.permanence`) is checked, and updated once the output is in place, unless
+    ``permanent`` is off (previews) or drafts are built; ``accept_changes`` takes changes into it.
     """
     started = time.perf_counter()
     out = output.real_output(out)
@@ -266,6 +273,11 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         report.shows = len(production.shows)
         releases, rules = plan_releases(production, now, drafts, base_url)
         problems.extend(rules)
+        from podops import permanence
+
+        lock = permanence.read(root, problems) if permanent and not drafts else None
+        relock = lock is not None and not problems.errors and permanence.check(
+            lock, production, releases, base_url, accept_changes, problems)
         if templates.is_dir():  # before any override is read: nothing outside the production is published
             from podops.theme import check_overrides
 
@@ -289,6 +301,12 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             report.files, placed = output.commit(plan, out, placed, report.changed)
         store.put("output", key, placed)
         caches.save(key)
+        if lock is not None and relock:  # only now that the output it records is in place
+            failure = permanence.write(lock)
+            if failure:
+                problems.add(permanence.LOCK_FILE, message=failure, severity="warning")
+                report.warnings = problems.warnings
+            before = fingerprint.inputs(root, fingerprint.code_salt(), options)  # the lock is an input
         report.published = sum(len(r.episodes) for r in releases)
         report.feeds = [str(out / urls.feed_path(r.show)) for r in releases if not r.show.private]
         report.private_feeds = sum(len(r.show.subscribers) for r in releases if r.show.private)

@@ -132,8 +132,10 @@ def validate(directory: Path, base_url: str | None, fmt: str, no_media: bool) ->
               help="The site this build replaces (a folder, or the live base URL): continues its event log.")
 @click.option("--force", is_flag=True,
               help="Replace a non-empty output folder that podops did not write (deletes its files).")
+@click.option("--accept-changes", is_flag=True,
+              help="Accept changed or vanished published episodes into podops.lock (commit it).")
 def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: str, quiet: bool,
-          verbose: bool, previous: str | None, force: bool) -> None:
+          verbose: bool, previous: str | None, force: bool, accept_changes: bool) -> None:
     """Build feeds, pages and media into an output folder, atomically."""
     from podops.build import build as run_build
 
@@ -145,7 +147,8 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
                                f"pass an output folder outside it, e.g. -o {suggestion}")
     with _Progress(enabled=not quiet) as progress:
         report = _run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts, progress=progress,
-                                        previous=previous, force=force), fmt, directory)
+                                        previous=previous, force=force, accept_changes=accept_changes),
+                      fmt, directory)
     if quiet:
         return
     if report.warnings:

@@ -181,7 +181,7 @@ class Preview:
     def rebuild(self) -> Report | None:
         """Build once; on failure keep the last good site and publish the error to pages."""
         try:
-            report = build(self.root, self.out, base_url=self.url, drafts=self.drafts)
+            report = build(self.root, self.out, base_url=self.url, drafts=self.drafts, permanent=False)  # a preview
         except PodopsError as exc:
             self.state.record(str(exc))
             self.notify(None, exc)
