@@ -355,14 +355,23 @@ def test_the_github_steps_run_as_written_build_the_site_and_fail_a_broken_pull_r
               "steps.pages.outputs.base_url": live_site, "needs.build.outputs.site_url": live_site,
               "secrets.SITE_URL": live_site, "secrets.PODOPS_WEBHOOK_SECRET": "", "secrets.PODOPS_PODPING_TOKEN": ""}
     job = "publish" if name == "s3" else "build"
-    ran = list(github_job(workflow, job, git_copy, fresh_venv, values, {"GITHUB_ACTIONS": "true"}))
+    origin = tmp_path / "origin.git"  # where the runner's checkout came from: the lock is pushed back
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    subprocess.run(["git", "-C", str(git_copy), "push", "-q", str(origin), "HEAD:refs/heads/main"], check=True)
+    subprocess.run(["git", "-C", str(git_copy), "remote", "add", "origin", str(origin)], check=True)
+    github = {"GITHUB_ACTIONS": "true", "GITHUB_REF_NAME": "main"}
+    ran = list(github_job(workflow, job, git_copy, fresh_venv, values, github))
     if name == "pages":  # the notify job, after the deploy
-        ran += list(github_job(workflow, "notify", git_copy, fresh_venv, values, {"GITHUB_ACTIONS": "true"}))
+        ran += list(github_job(workflow, "notify", git_copy, fresh_venv, values, github))
     for line, result in ran:
         assert result.returncode == 0, f"{line}\n{result.stdout}\n{result.stderr}"
-    assert [line.split()[1] for line, _ in ran] == ["install", "build", *(["publish"] if name == "s3" else []),
-                                                   *(["install"] if name == "pages" else []), "notify"]
+    steps = ["lock" if "podops.lock" in line else line.split()[1] for line, _ in ran]
+    assert steps == ["install", "build", *(["publish"] if name == "s3" else []), "lock",
+                     *(["install"] if name == "pages" else []), "notify"]
     assert "this is the baseline, nothing announced" in ran[-1][1].stderr
+    pushed = subprocess.run(["git", "-C", str(origin), "show", "main:podops.lock"], capture_output=True, text=True,
+                            check=True).stdout
+    assert '"guid": "0a1b2c3d4e5f"' in pushed  # every published episode, committed for the next build
     where = subprocess.run([fresh_venv / "python", "-c", "import podops; print(podops.__file__)"], text=True,
                            capture_output=True, env=CLEAN, check=True, cwd=tmp_path).stdout
     assert where.startswith(str(fresh_venv.parent)) and (fresh_venv / "podops").is_file()  # the recipe installed it
@@ -372,7 +381,7 @@ def test_the_github_steps_run_as_written_build_the_site_and_fail_a_broken_pull_r
     # A pull request that breaks a file: validate fails, with an annotation on the line.
     show = git_copy / "show.yaml"
     show.write_text(show.read_text().replace("  title: The Static Signal", "  titel: The Static Signal"))
-    ran = list(github_job(workflow, "validate", git_copy, fresh_venv, values, {"GITHUB_ACTIONS": "true"}))
+    ran = list(github_job(workflow, "validate", git_copy, fresh_venv, values, github))
     line, result = ran[-1]
     assert line == "podops validate ." and result.returncode == 1
     assert "::error file=show.yaml,line=" in result.stdout
