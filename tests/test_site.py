@@ -182,7 +182,7 @@ def paginated(production: Production, count: int = 5, per_page: int = 2) -> Path
         files[f"episodes/episode-{guid}.yaml"] = episode(name, guid, f"{day}T09:00:00+00:00", f"Number {n}",
                                                          audio=f"assets/{name}.mp3")
         files[f"assets/{name}.mp3"] = MEDIA / "cbr.mp3"
-    return production(files)
+    return production(files, name="paged")  # a folder of its own: no other test production's podops.lock
 
 
 def test_a_long_show_is_split_into_pages_newest_first_with_links_both_ways(production: Production,
