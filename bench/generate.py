@@ -441,5 +441,6 @@ def write_episode(site: Site, spec: Spec) -> None:
 def remove_episode(site: Site, spec: Spec) -> None:
     for path in (site.production / "assets" / "audio" / spec.audio, site.episode_file(spec),
                  site.hugo / "content" / site.show_name / f"{spec.name}.md",
-                 site.hugo / "static" / site.show_name / "media" / "assets" / "audio" / spec.audio):
+                 site.hugo / "static" / site.show_name / "media" / "assets" / "audio" / spec.audio,
+                 site.production / "podops.lock"):  # the lock would refuse the vanished episode: start it again
         path.unlink(missing_ok=True)
