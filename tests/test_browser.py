@@ -60,6 +60,16 @@ def player_time(driver: Any) -> float:
     return float(driver.execute_script("return document.getElementById('player').currentTime"))
 
 
+def assert_at_chapter(driver: Any, start: float) -> None:
+    """A chapter link seeks to its start and plays on: the position is the start or a little past it.
+
+    Playback keeps moving between the seek and the reading, by more on a loaded machine, so the
+    window is open forward (2.5 s) and tight backward (0.3 s).
+    """
+    position = player_time(driver)
+    assert start - 0.3 <= position <= start + 2.5, position
+
+
 def test_an_episode_page_loads_with_its_player(site: tuple[str, Path], desktop: Any) -> None:
     base_url, _ = site
     open_episode(desktop, base_url)
@@ -85,10 +95,10 @@ def test_clicking_a_chapter_moves_the_player_to_its_start(site: tuple[str, Path]
     open_episode(desktop, base_url)
     desktop.find_element("css selector", '.chapters a[data-start="5"]').click()
     browser.wait_until(desktop, "return !document.getElementById('player').seeking")
-    assert abs(player_time(desktop) - 5) <= 0.3
+    assert_at_chapter(desktop, 5)
     desktop.find_element("css selector", '.chapters a[data-start="3"]').click()
     browser.wait_until(desktop, "return !document.getElementById('player').seeking")
-    assert abs(player_time(desktop) - 3) <= 0.3
+    assert_at_chapter(desktop, 3)
 
 
 def test_the_chapter_list_works_from_the_keyboard(site: tuple[str, Path], desktop: Any) -> None:
@@ -101,7 +111,7 @@ def test_the_chapter_list_works_from_the_keyboard(site: tuple[str, Path], deskto
     assert desktop.switch_to.active_element == link
     desktop.switch_to.active_element.send_keys(Keys.ENTER)
     browser.wait_until(desktop, "return !document.getElementById('player').seeking")
-    assert abs(player_time(desktop) - 5) <= 0.3
+    assert_at_chapter(desktop, 5)
     outline = desktop.execute_script("return getComputedStyle(arguments[0]).outlineStyle", link)
     assert outline != "none"  # a visible focus ring
 
