@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the test fixtures under tests/data/media and tests/data/images, and
 # tests/data/media/truth.json (what an ffmpeg full decode, mutagen and mp3val say about
-# each media file). See /work/shared/research/oracles.md section 3 for the rationale.
+# each media file). See the research notes (shared/research/oracles.md) section 3 for the rationale.
 #
 # Deterministic: byte-identical output on every run with the same tool versions
 # (tested: Debian 12, espeak-ng 1.51, SoX 14.4.2, LAME 3.100, ffmpeg 5.1.9, mp3val 0.1.8,
