@@ -176,8 +176,8 @@ def measure_site(site: Site, runs: int, bases: dict[str, tuple[bytes, float]]) -
 
 
 def probe_costs(repeat: int = 5) -> dict[str, Any]:
-    """Median time of podops.media.probe_audio on the long files (in this process, warm cache)."""
-    from podops.media import probe_audio
+    """Median time of podops.probe.media.probe_audio on the long files (in this process, warm cache)."""
+    from podops.probe.media import probe_audio
 
     out: dict[str, Any] = {}
     for name in LONG:
@@ -199,22 +199,22 @@ def probe_costs(repeat: int = 5) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ profiling
 
 PHASES = [  # (label, file suffix, function) read from the profile's cumulative times
-    ("fingerprint.inputs (up-to-date check)", "podops/fingerprint.py", "inputs"),
-    ("load_production (discover+YAML+validate+link)", "podops/production.py", "load_production"),
-    ("  yamlfile.load (read+parse)", "podops/yamlfile.py", "load"),
-    ("  Validator.check (schema walk)", "podops/validate.py", "check"),
-    ("  _link (cross-file checks, asset paths)", "podops/production.py", "_link"),
-    ("probe_production (hash+cache+probe)", "podops/probe.py", "probe_production"),
-    ("  Store.content_hash", "podops/store.py", "content_hash"),
-    ("markup.prerender (notes, in parallel)", "podops/markup.py", "prerender"),
+    ("fingerprint.inputs (up-to-date check)", "podops/write/fingerprint.py", "inputs"),
+    ("load_production (discover+YAML+validate+link)", "podops/load/production.py", "load_production"),
+    ("  yamlfile.load (read+parse)", "podops/load/yamlfile.py", "load"),
+    ("  Validator.check (schema walk)", "podops/load/validate.py", "check"),
+    ("  references.link_episodes (cross-file checks, asset paths)", "podops/load/references.py", "link_episodes"),
+    ("probe_production (hash+cache+probe)", "podops/probe/inventory.py", "probe_production"),
+    ("  Store.content_hash", "podops/probe/store.py", "content_hash"),
+    ("markup.prerender (notes, in parallel)", "podops/render/markup.py", "prerender"),
     ("plan_site", "podops/build.py", "plan_site"),
-    ("  feed.render_feed", "podops/feed.py", "render_feed"),
-    ("    markup.render (Markdown+nh3)", "podops/markup.py", "render"),
+    ("  feed.render_feed", "podops/render/feed.py", "render_feed"),
+    ("    markup.render (Markdown+nh3)", "podops/render/markup.py", "render"),
     ("    rss_str (lxml serialise)", "feedgen/feed.py", "rss_str"),
-    ("  site.render_site (pages)", "podops/site.py", "render_site"),
-    ("    Theme.render (Jinja)", "podops/theme.py", "render"),
-    ("output.commit (write+swap)", "podops/output.py", "commit"),
-    ("Store.close (commit the cache)", "podops/store.py", "close"),
+    ("  site.render_site (pages)", "podops/render/site.py", "render_site"),
+    ("    Theme.render (Jinja)", "podops/render/theme.py", "render"),
+    ("output.commit (write+swap)", "podops/write/output.py", "commit"),
+    ("Store.close (commit the cache)", "podops/probe/store.py", "close"),
     ("imports (all modules)", "<frozen importlib._bootstrap>", "_find_and_load"),
 ]
 
@@ -263,24 +263,25 @@ def summarize(prof: Path, label: str, wall: float | None = None, top: int = 15) 
 
 TIMED = [  # (module, attribute, label) wrapped with a timer for --phases; a row that names nothing is an error.
     # A function imported by name elsewhere is patched where it is defined and where it is used.
-    ("podops.fingerprint", "inputs", "fingerprint.inputs (up-to-date check)"),
-    ("podops.fingerprint", "outputs", "fingerprint.outputs"),
-    ("podops.production", "load_production", "load_production (discover+YAML+validate+link)"),
-    ("podops.production", "load", "  yamlfile.load (read+parse)"),
-    ("podops.yamlfile", "load", "  yamlfile.load (read+parse)"),
-    ("podops.validate", "Validator.check", "  Validator.check (schema walk)"),
-    ("podops.production", "_link", "  _link (cross-file checks, asset paths)"),
-    ("podops.probe", "probe_production", "probe_production (hash+cache+probe)"),
-    ("podops.markup", "Notes.prerender", "markup.prerender (notes, in parallel)"),
+    ("podops.write.fingerprint", "inputs", "fingerprint.inputs (up-to-date check)"),
+    ("podops.write.fingerprint", "outputs", "fingerprint.outputs"),
+    ("podops.load.production", "load_production", "load_production (discover+YAML+validate+link)"),
+    ("podops.load.production", "load", "  yamlfile.load (read+parse)"),
+    ("podops.load.yamlfile", "load", "  yamlfile.load (read+parse)"),
+    ("podops.load.validate", "Validator.check", "  Validator.check (schema walk)"),
+    ("podops.load.references", "link_episodes", "  references.link_episodes (cross-file checks, asset paths)"),
+    ("podops.load.production", "link_episodes", "  references.link_episodes (cross-file checks, asset paths)"),
+    ("podops.probe.inventory", "probe_production", "probe_production (hash+cache+probe)"),
+    ("podops.render.markup", "Notes.prerender", "markup.prerender (notes, in parallel)"),
     ("podops.build", "plan_site", "plan_site"),
-    ("podops.feed", "render_feed", "  feed.render_feed"),
-    ("podops.site", "render_site", "  site.render_site (pages)"),
-    ("podops.api", "render_api", "  api.render_api (read API documents)"),
-    ("podops.markup", "render", "    markup.render (Markdown+nh3, inside feed and pages)"),
-    ("podops.theme", "Theme.render", "    Theme.render (Jinja)"),
+    ("podops.render.feed", "render_feed", "  feed.render_feed"),
+    ("podops.render.site", "render_site", "  site.render_site (pages)"),
+    ("podops.render.api", "render_api", "  api.render_api (read API documents)"),
+    ("podops.render.markup", "render", "    markup.render (Markdown+nh3, inside feed and pages)"),
+    ("podops.render.theme", "Theme.render", "    Theme.render (Jinja)"),
     ("podops.urls", "asset_path", "    urls.asset_path"),
-    ("podops.output", "commit", "output.commit (write+swap)"),
-    ("podops.store", "Store.close", "Store.close (commit the cache)"),
+    ("podops.write.output", "commit", "output.commit (write+swap)"),
+    ("podops.probe.store", "Store.close", "Store.close (commit the cache)"),
 ]
 
 
@@ -329,7 +330,7 @@ def phases(site: Site) -> dict[str, Any]:
         if kind == "edit-one":
             restore = edit_title(site, "edited for --phases")
         totals.clear()
-        render = getattr(podops.markup, "render", None)
+        render = getattr(podops.render.markup, "render", None)
         if hasattr(render, "cache_clear"):
             render.cache_clear()  # type: ignore[union-attr]
         started = time.perf_counter()
@@ -362,10 +363,10 @@ def api_cost(site: Site, runs: int) -> dict[str, Any]:
     Wall and CPU seconds of whole builds, alternating, plus the seconds spent inside
     ``api.render_api`` itself (writing its files is in the whole-build figures only).
     """
-    import podops.api
     import podops.build
+    import podops.render.api
 
-    real = podops.api.render_api
+    real = podops.render.api.render_api
     inside: list[float] = []
 
     def timed(*args: Any, **kwargs: Any) -> Any:
@@ -380,7 +381,7 @@ def api_cost(site: Site, runs: int) -> dict[str, Any]:
     try:
         for round_ in range(max(1, runs)):
             for label in ("without", "with") if round_ % 2 == 0 else ("with", "without"):
-                podops.api.render_api = timed if label == "with" else (lambda *args, **kwargs: None)
+                podops.render.api.render_api = timed if label == "with" else (lambda *args, **kwargs: None)
                 podops_clean(site)
                 wall, cpu = time.perf_counter(), _cpu()
                 podops.build.build(site.production, site.out)
@@ -389,7 +390,7 @@ def api_cost(site: Site, runs: int) -> dict[str, Any]:
                 if label == "with":
                     files = [p for p in (site.out / "api").rglob("*") if p.is_file()]
     finally:
-        podops.api.render_api = real
+        podops.render.api.render_api = real
     median = {label: {k: statistics.median(v) for k, v in kinds.items()} for label, kinds in samples.items()}
     result = {"samples": samples, "median": median, "render_api": inside,
               "ratio_wall": median["with"]["wall"] / median["without"]["wall"],
@@ -415,9 +416,9 @@ def search_cost(site: Site, runs: int) -> dict[str, Any]:
     files back) is recorded for the builds with search.
     """
     import podops.build
-    import podops.search
+    import podops.render.search
 
-    real = podops.search.plan_index
+    real = podops.render.search.plan_index
     inside: list[float] = []
 
     def timed(*args: Any, **kwargs: Any) -> None:
@@ -434,7 +435,7 @@ def search_cost(site: Site, runs: int) -> dict[str, Any]:
     try:
         for round_ in range(max(1, runs)):
             for label in ("without", "with") if round_ % 2 == 0 else ("with", "without"):
-                podops.search.plan_index = timed if label == "with" else (lambda *args, **kwargs: None)
+                podops.render.search.plan_index = timed if label == "with" else (lambda *args, **kwargs: None)
                 podops_clean(site)
                 for kind in ("cold", "edit-one"):
                     restore = edit_title(site, f"edited for --search-cost {round_}") if kind == "edit-one" else None
@@ -449,7 +450,7 @@ def search_cost(site: Site, runs: int) -> dict[str, Any]:
                 if label == "with":
                     files = [p for p in (site.out / "pagefind").rglob("*") if p.is_file()]
     finally:
-        podops.search.plan_index = real
+        podops.render.search.plan_index = real
     median = statistics.median
     result: dict[str, Any] = {
         "transcripts": generate.TRANSCRIPTS, "walls": walls, "plan_index": plan_index,

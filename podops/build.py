@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from podops import capability, fingerprint, live, output, urls
+from podops import capability, live, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
 from podops.model import Asset, Production, Progress, Release, Show
-from podops.store import Store
+from podops.probe.store import Store
+from podops.write import fingerprint, output
 
 if TYPE_CHECKING:
-    from podops.markup import Notes
-    from podops.pagecache import PageCache
-    from podops.private import Access
+    from podops.render.markup import Notes
+    from podops.render.pagecache import PageCache
+    from podops.render.private import Access
 
 
 @dataclass
@@ -65,15 +66,15 @@ def check(root: Path, probe: bool = True, base_url: str | None = None, drafts: b
           now: datetime | None = None) -> tuple[Production, list[Diagnostic]]:
     """Validate a production as a build would (media probed, release rules, permanence lock), writing nothing."""
     from podops import permanence
-    from podops.probe import probe_production
-    from podops.production import load_production
+    from podops.load.production import load_production
+    from podops.probe.inventory import probe_production
     from podops.release import plan_releases
 
     production = load_production(root)
     problems = Problems()
     problems.extend(production.warnings)
     if (production.root / "templates").is_dir():
-        from podops.theme import check_overrides
+        from podops.render.theme import check_overrides
 
         problems.extend(check_overrides(production.root / "templates", production.root))
     if probe:
@@ -98,7 +99,7 @@ def _now(now: datetime | None) -> datetime:
 
 def _notes(releases: list[Release], notes: Notes) -> list[str]:
     """Every Markdown text this build renders, each assigned its show's renderer."""
-    from podops.markup import flavour
+    from podops.render.markup import flavour
 
     every: list[str] = []
     for item in releases:
@@ -124,7 +125,7 @@ def _count(production: Production, releases: list[Release], drafts: bool, report
 
 def _plan_asset(plan: output.Plan, show: Show, asset: Asset | None) -> None:
     """Publish a local file: copied, except HTML, which is served as a page and so sanitised."""
-    from podops import markup
+    from podops.render import markup
 
     if asset is None or asset.path is None or not asset.sha256:
         return
@@ -140,9 +141,9 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
               secret: bytes | None = None) -> output.Plan:
     """Render every file of the site in memory; ``extra`` fills the API's further collections.
 
-    Private shows are rendered only through :mod:`podops.private`, never into a public file.
+    Private shows are rendered only through :mod:`podops.render.private`, never into a public file.
     """
-    from podops import api, feed, search, site
+    from podops.render import api, feed, search, site
 
     plan = output.Plan()
     public = [item for item in releases if not item.show.private]
@@ -163,7 +164,7 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
     api.render_api(public, plan, cache, extra)
     search.plan_index(public, plan, cache)
     if hidden:
-        from podops.private import render_private
+        from podops.render.private import render_private
 
         assert secret is not None, "a private show is built only with the secret"
         render_private(hidden, plan, templates, secret, source_date, cache)
@@ -201,9 +202,9 @@ def _unlock(production: Production, problems: Problems) -> bytes | None:
 
 def subscribers(root: Path, base_url: str | None = None) -> list[Access]:
     """Every subscriber of every private show with their personal URLs; reads no media, writes nothing."""
-    from podops.private import accesses
-    from podops.production import load_production
+    from podops.load.production import load_production
     from podops.release import base_url as release_base_url
+    from podops.render.private import accesses
 
     production = load_production(root)
     problems = Problems()
@@ -224,7 +225,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     """Build ``root`` into ``out``; on any error raise and leave ``out`` exactly as it was.
 
     ``previous`` (a built folder, possibly ``out`` itself, or a live site's URL) continues the
-    event log of that site's manifest (see :mod:`podops.events`). ``force`` takes over a non-empty
+    event log of that site's manifest (see :mod:`podops.render.events`). ``force`` takes over a non-empty
     folder that holds no podops marker (its files are deleted). The permanence lock
     (:mod:`podops.permanence`) is checked, and updated once the output is in place, unless
     ``permanent`` is off (previews) or drafts are built; ``accept_changes`` takes changes into it.
@@ -238,7 +239,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     if not root.is_dir():
         raise ResourceError(f"{root}: not a folder")
     output.check_output(out, root, force)
-    from podops import events
+    from podops.render import events
 
     basis = events.read_manifest(previous) if previous is not None else None
     problems = Problems()
@@ -257,10 +258,10 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             if skipped is not None:
                 skipped.seconds = time.perf_counter() - started
                 return skipped
-        from podops.caches import Caches
-        from podops.probe import probe_production
-        from podops.production import load_production
+        from podops.load.production import load_production
+        from podops.probe.inventory import probe_production
         from podops.release import plan_releases
+        from podops.write.caches import Caches
 
         caches = Caches(store)
         production = load_production(root, caches)
@@ -279,7 +280,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         relock = lock is not None and not problems.errors and permanence.check(
             lock, production, releases, base_url, accept_changes, problems)
         if templates.is_dir():  # before any override is read: nothing outside the production is published
-            from podops.theme import check_overrides
+            from podops.render.theme import check_overrides
 
             problems.extend(check_overrides(templates, root))
         problems.raise_if_errors(ResourceError)

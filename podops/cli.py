@@ -92,7 +92,7 @@ PRODUCTION = click.Path(exists=True, file_okay=False, path_type=Path)  # a missi
 
 def _base_url_option(value: str | None) -> None:
     """A --base-url that is no absolute http(s) URL is a usage error (exit 2)."""
-    from podops.validate import check_url
+    from podops.load.validate import check_url
 
     if value and check_url(value):
         raise click.BadParameter(check_url(value) or "", param_hint="--base-url")
@@ -192,7 +192,7 @@ def _overlaps(out: Path, directory: Path) -> bool:
               help="JSON Schema for editors, or Markdown reference tables.")
 def schema(out: Path | None, fmt: str) -> None:
     """Print the JSON Schema of show and episode resources (for editors)."""
-    from podops.schema import json_schema, markdown
+    from podops.load.schemadoc import json_schema, markdown
 
     text = markdown() if fmt == "markdown" else json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if out:
@@ -219,7 +219,7 @@ def new() -> None:
 def new_show(directory: Path, name: str, title: str, base_url: str, email: str | None, image: str,
              copy: bool) -> None:
     """Write show-<guid>.yaml."""
-    from podops import scaffold
+    from podops.commands import scaffold
 
     _base_url_option(base_url)
     _written(_run(lambda: scaffold.new_show(directory, name, title, base_url, email, image, copy)), directory)
@@ -233,7 +233,7 @@ def new_show(directory: Path, name: str, title: str, base_url: str, email: str |
 @click.option("--copy", is_flag=True, help="Copy an --audio file from outside the production into audio/.")
 def new_episode(directory: Path, name: str, title: str, audio: str | None, copy: bool) -> None:
     """Write episodes/episode-<guid>.yaml (a draft) for the production's show."""
-    from podops import scaffold
+    from podops.commands import scaffold
 
     _written(_run(lambda: scaffold.new_episode(directory, name, title, audio, copy)), directory)
 
@@ -251,7 +251,7 @@ def _written(written: Any, directory: Path) -> None:
 @click.option("--email", "emails", multiple=True, help="A subscriber's address (repeat for more).")
 def new_subscribers(directory: Path, name: str, emails: tuple[str, ...]) -> None:
     """Write subscribers-<guid>.yaml: the listeners of the production's private show."""
-    from podops import scaffold
+    from podops.commands import scaffold
 
     _written(_run(lambda: scaffold.new_subscribers(directory, name, list(emails))), directory)
 
@@ -282,7 +282,7 @@ def subscribers(directory: Path, base_url: str | None, fmt: str) -> None:
 @click.option("--drafts", is_flag=True, help="Include draft episodes.")
 def serve(directory: Path, port: int, drafts: bool) -> None:
     """Preview the site on 127.0.0.1, rebuilding and reloading pages on every change."""
-    from podops.preview import serve as run_serve
+    from podops.commands.preview import serve as run_serve
 
     def notify(report: Any, error: PodopsError | None) -> None:
         if error is not None:
@@ -315,7 +315,7 @@ def serve(directory: Path, port: int, drafts: bool) -> None:
 def import_(feed: str, out: Path, base_url: str | None, offline: bool, keep_new_feed_url: bool,
             allow_private: bool, timeout: float) -> None:
     """Turn an RSS feed (a file or an http(s) URL) into show.yaml and one YAML per episode."""
-    from podops.importer import import_feed
+    from podops.commands.importer import import_feed
 
     _base_url_option(base_url)
     imported = _run(lambda: import_feed(feed, out, base_url=base_url, offline=offline,
@@ -335,7 +335,7 @@ def import_(feed: str, out: Path, base_url: str | None, offline: bool, keep_new_
 @click.option("-j", "--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel uploads.")
 def publish(out: Path, target: str, endpoint_url: str | None, delete: bool, dry_run: bool, jobs: int) -> None:
     """Upload a build to S3-compatible storage: media, then pages, then feeds, then deletions."""
-    from podops.publish import publish as run_publish
+    from podops.commands.publish import publish as run_publish
 
     with _Progress(enabled=not dry_run) as progress:
         summary = _run(lambda: run_publish(str(out), target, endpoint_url, delete, dry_run, jobs, progress))
@@ -374,8 +374,8 @@ def publish(out: Path, target: str, endpoint_url: str | None, delete: bool, dry_
 def notify(out: Path, previous: str, production: Path, dry_run: bool, allow_private_targets: bool,
            timeout: float, max_time: float) -> None:
     """Send signed webhooks and WebSub/Podping pings for what changed since PREVIOUS."""
-    from podops.notify import Policy
-    from podops.notify import notify as run_notify
+    from podops.commands.notify import Policy
+    from podops.commands.notify import notify as run_notify
 
     policy = Policy(timeout=timeout, budget=max_time, allow_private=allow_private_targets)
     report = _run(lambda: run_notify(out, previous, production, policy, dry_run), "text", production)
@@ -412,7 +412,7 @@ def notify(out: Path, previous: str, production: Path, dry_run: bool, allow_priv
               help="Publish to S3-compatible storage instead of GitHub Pages / GitLab Pages.")
 def new_ci(directory: Path, install: str | None, target: str | None) -> None:
     """Write CI recipes: .github/workflows/podops.yml and .gitlab-ci.yml (Pages, or S3 with --publish)."""
-    from podops.workflows import write_ci
+    from podops.commands.workflows import write_ci
 
     for path in _run(lambda: write_ci(directory, install, target)):
         click.echo(str(path))

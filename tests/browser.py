@@ -1,7 +1,7 @@
 """Headless Chromium over a locally served build of example-production, the Nu HTML Checker, screenshots.
 
 The driver options are the ones ``oracles.md`` §4 found to work offline with Debian's chromium
-and chromedriver. The site is served with HTTP Range support (``podops.server``), because
+and chromedriver. The site is served with HTTP Range support (``podops.commands.server``), because
 Chromium cannot seek audio a server sends whole. Run as a script to refresh the pictures in
 ``docs/``::
 
@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from podops.server import start_server, stop_server
+from podops.commands.server import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example-production"

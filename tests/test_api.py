@@ -24,10 +24,10 @@ from conftest import IMAGES, MEDIA, invoke, tree_hash
 from openapi_spec_validator import validate as validate_openapi
 from referencing.jsonschema import DRAFT202012
 
-from podops import api
 from podops.build import build, check
+from podops.load.apischema import API_RESOURCES
 from podops.release import select
-from podops.schema import API_RESOURCES
+from podops.render import api
 
 SCHEMA = json.loads((Path(__file__).parent / "data/schemas/jsonapi-1.0.schema.json").read_text())
 JSONAPI = jsonschema.Draft202012Validator(SCHEMA)

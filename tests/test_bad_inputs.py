@@ -536,7 +536,7 @@ def test_item4_a_build_killed_between_renames_is_repaired_before_anything_else(t
 
 
 def test_item4_the_swap_is_one_atomic_exchange_where_the_kernel_has_it(tmp_path: Path) -> None:
-    from podops import output
+    from podops.write import output
 
     old, new = tmp_path / "a", tmp_path / "b"
     old.mkdir()
@@ -626,7 +626,7 @@ def test_item7_a_special_file_used_as_media_is_refused(tmp_path: Path, kind: str
 
 
 def test_item7_serve_reports_a_fifo_instead_of_hanging(tmp_path: Path) -> None:
-    from podops.preview import Preview
+    from podops.commands.preview import Preview
 
     prod = write_production(tmp_path / "prod")
     _special(prod / "episodes" / "extra.yaml", "fifo")
@@ -656,7 +656,7 @@ def test_item10_probe_workers_die_with_a_killed_build(tmp_path: Path) -> None:
 
     script = (
         "import time\n"
-        "from podops.probe import worker_pool\n"
+        "from podops.probe.inventory import worker_pool\n"
         "pool = worker_pool(2)\n"
         "futures = [pool.submit(time.sleep, 60) for _ in range(2)]\n"
         "time.sleep(1.5)\n"
@@ -822,11 +822,11 @@ def _eventually(check, what: str, seconds: float = 20.0) -> None:
 
 def test_item8_the_preview_survives_a_non_podops_exception_and_picks_up_the_fix(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import podops.preview
-    from podops.preview import Preview
+    import podops.commands.preview
+    from podops.commands.preview import Preview
 
     prod = write_production(tmp_path / "prod")
-    real = podops.preview.build
+    real = podops.commands.preview.build
     broken = {"now": True}
 
     def build(*args, **kwargs):  # a podops bug that only shows with this input
@@ -834,7 +834,7 @@ def test_item8_the_preview_survives_a_non_podops_exception_and_picks_up_the_fix(
             raise KeyError("a bug podops did not foresee")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(podops.preview, "build", build)
+    monkeypatch.setattr(podops.commands.preview, "build", build)
     told: list[object] = []
     with Preview(prod, notify=lambda report, error: told.append(error)) as preview:
         error = preview.state.snapshot()[1] or ""
@@ -857,7 +857,7 @@ def test_item8_the_preview_survives_a_non_podops_exception_and_picks_up_the_fix(
 @pytest.fixture
 def served(tmp_path: Path):
     """A built site on podops' own server with a short idle timeout."""
-    from podops.server import start_server, stop_server
+    from podops.commands.server import start_server, stop_server
 
     _, out, _ = built(tmp_path)
     server, url = start_server(out, idle_timeout=1.5)
@@ -942,7 +942,7 @@ def test_item9_kill_9_of_serve_leaves_nothing_the_next_start_does_not_clean(tmp_
 
 
 def test_item20_head_on_the_version_endpoint_matches_get(tmp_path: Path) -> None:
-    from podops.preview import Preview
+    from podops.commands.preview import Preview
 
     with Preview(write_production(tmp_path / "prod")) as preview:
         url = preview.url + "__podops__/version"
@@ -966,7 +966,7 @@ def test_item20_a_redirect_location_never_reflects_a_raw_backslash(served: str, 
 
 
 def _serve_folder(folder: Path):
-    from podops.server import start_server
+    from podops.commands.server import start_server
 
     return start_server(folder)
 
@@ -1026,7 +1026,7 @@ def test_item16_loopback_and_private_addresses_need_an_explicit_flag(tmp_path: P
             failed(invoke("import", address, "-o", tmp_path / "out"), "pass --allow-private")
         assert invoke("import", url + "feed.xml", "-o", tmp_path / "out", "--allow-private").exit_code == 0
     finally:
-        from podops.server import stop_server
+        from podops.commands.server import stop_server
 
         stop_server(server)
 
@@ -1121,11 +1121,11 @@ def test_item18_a_built_in_template_failure_points_at_the_resource(tmp_path: Pat
 
     from podops.build import plan_site
     from podops.errors import TemplateError
+    from podops.load.production import load_production
     from podops.model import Chapter
-    from podops.probe import probe_production
-    from podops.production import load_production
+    from podops.probe.inventory import probe_production
+    from podops.probe.store import Store
     from podops.release import plan_releases
-    from podops.store import Store
 
     prod = write_production(tmp_path / "prod")
     production = load_production(prod)

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import browser
 import pytest
 
-from podops.media import probe_audio
+from podops.probe.media import probe_audio
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(browser.missing() is not None,
                                                       reason=browser.missing() or "")]
@@ -300,7 +300,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from test_api import write_network
 
     from podops.build import build
-    from podops.server import start_server, stop_server
+    from podops.commands.server import start_server, stop_server
 
     scratch = tmp_path_factory.mktemp("network")
     site = scratch / "public"
@@ -351,7 +351,7 @@ def private_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     """test_private's network (a public and a private show with subscribers), built and served."""
     import test_private
 
-    from podops.server import start_server, stop_server
+    from podops.commands.server import start_server, stop_server
 
     scratch = tmp_path_factory.mktemp("private")
     site = scratch / "public"
@@ -517,7 +517,7 @@ def test_the_copy_button_on_a_subscribe_page_copies_the_personal_feed_url(
     from test_private import SECRET, make_network, tokens_of
 
     from podops.build import build
-    from podops.server import start_server, stop_server
+    from podops.commands.server import start_server, stop_server
 
     monkeypatch.setenv("PODOPS_SECRET", SECRET)
     site = tmp_path / "public"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from conftest import SHOW
 
-from podops import bucketplan
 from podops.build import build
+from podops.commands import bucketplan
 from podops.errors import PodopsError
 
 

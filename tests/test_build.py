@@ -13,9 +13,9 @@ import pytest
 from conftest import EPISODE, EXAMPLE, MEDIA, invoke, tree_hash
 
 from podops import build as build_module
-from podops import output
-from podops import site as site_module
 from podops.errors import OutputError
+from podops.render import site as site_module
+from podops.write import output
 
 EP = "episodes/episode-6d1048a48504.yaml"
 

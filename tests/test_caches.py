@@ -6,9 +6,10 @@ from pathlib import Path
 
 from conftest import invoke, tree_hash
 
-from podops import fingerprint, markup
-from podops.caches import Caches
-from podops.store import Store
+from podops.probe.store import Store
+from podops.render import markup
+from podops.write import fingerprint
+from podops.write.caches import Caches
 
 
 def test_every_cache_is_keyed_by_the_one_code_hash(production, tmp_path: Path, monkeypatch) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 from conftest import DATA, EPISODE, MEDIA, invoke, tree_hash, write_production
 
-from podops import events
+from podops.render import events
 
 JSONAPI = json.loads((DATA / "schemas" / "jsonapi-1.0.schema.json").read_text())  # the specification's own
 EPOCH = "1735689600"

@@ -13,7 +13,7 @@ import pytest
 from conftest import DATA, EPISODE, SHOW, invoke
 from lxml import etree
 
-from podops.feed import PODCAST
+from podops.render.feed import PODCAST
 from podops.urls import podcast_guid
 
 EPOCH = "1735689600"  # Wed, 01 Jan 2025 00:00:00 +0000 (after every example episode but the future one)
@@ -81,7 +81,7 @@ def test_podcastparser_reads_every_episode_exactly(built) -> None:
 
 
 def test_probed_durations_match_a_full_decode(built) -> None:
-    from podops.media import probe_audio
+    from podops.probe.media import probe_audio
 
     prod, _ = built
     for mp3 in sorted((prod / "assets" / "audio").glob("*.mp3")):

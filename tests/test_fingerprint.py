@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from podops import fingerprint
+from podops.write import fingerprint
 
 
 def test_fingerprint_moves_with_content_names_and_options(tmp_path: Path) -> None:

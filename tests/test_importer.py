@@ -19,11 +19,11 @@ import pytest
 from conftest import DATA, invoke
 
 from podops.build import check
+from podops.commands.importer import import_feed, slugify, unique_name
+from podops.commands.server import start_server, stop_server
 from podops.errors import PodopsError
-from podops.importer import import_feed, slugify, unique_name
-from podops.schema import NAME_PATTERN
-from podops.server import start_server, stop_server
-from podops.yamlfile import load
+from podops.load.schema import NAME_PATTERN
+from podops.load.yamlfile import load
 
 FEEDS = DATA / "feeds"
 HOSTS = ["libsyn", "buzzsprout", "anchor", "transistor"]
@@ -458,7 +458,7 @@ def test_the_next_step_names_the_base_url_when_the_feed_has_no_site(tmp_path: Pa
 
 
 def test_private_addresses_are_refused_by_the_check_each_request_and_redirect_hop_runs() -> None:
-    from podops.feedreader import check_host
+    from podops.commands.feedreader import check_host
 
     for url in ("http://127.0.0.1/x", "http://localhost/x", "http://[::1]/x", "http://10.1.2.3/x",
                 "http://169.254.169.254/latest/"):

@@ -18,8 +18,8 @@ from lxml import etree
 
 from podops import live
 from podops.build import build
+from podops.commands.server import start_server, stop_server
 from podops.model import Channel, LiveEvent, Slot
-from podops.server import start_server, stop_server
 
 PODCAST = "https://podcastindex.org/namespace/1.0"
 P = f"{{{PODCAST}}}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from podops import markup
+from podops.render import markup
 
 
 @pytest.mark.parametrize("text", [

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import IMAGES, MEDIA
 
-from podops.media import ProbeError, probe_audio, probe_image
+from podops.probe.media import ProbeError, probe_audio, probe_image
 
 TRUTH = json.loads((MEDIA / "truth.json").read_text())
 GOOD = ["cbr.mp3", "cbr_noinfo.mp3", "vbr.mp3", "vbr_noxing.mp3", "ffmpeg_vbr_noxing.mp3", "id3.mp3", "mpeg2.mp3"]
@@ -46,7 +46,7 @@ def test_damaged_or_foreign_files_get_a_named_error(name: str, words: str) -> No
 
 
 def test_oversized_audio_is_refused_before_reading(tmp_path, monkeypatch) -> None:
-    import podops.media as media
+    import podops.probe.media as media
 
     monkeypatch.setattr(media, "MAX_AUDIO_BYTES", 1000)
     with pytest.raises(ProbeError, match="the limit is 1000"):
@@ -71,7 +71,7 @@ def test_artwork_rules_from_the_image_header(name: str, ok: bool, words: str) ->
 @pytest.mark.parametrize("name", ["cbr.mp3", "vbr.mp3", "id3.mp3", "cbr_trunc_half.mp3", "vbr_trunc_half.mp3",
                                   "cbr_midzeros.mp3"])
 def test_large_files_with_a_header_are_checked_by_sampling_with_the_same_verdicts(name: str, monkeypatch) -> None:
-    import podops.media as media
+    import podops.probe.media as media
 
     try:
         full = ("ok", probe_audio(MEDIA / name).duration)
@@ -86,7 +86,7 @@ def test_large_files_with_a_header_are_checked_by_sampling_with_the_same_verdict
 
 
 def test_an_hour_long_probe_reads_headers_and_samples_not_every_frame(tmp_path, monkeypatch) -> None:
-    import podops.media as media
+    import podops.probe.media as media
 
     calls: list[int] = []
     real_walk = media._walk

@@ -21,7 +21,7 @@ import pytest
 from conftest import AFTER, BEFORE, CHANNEL, DURING, EPISODE, MEDIA, SHOW, invoke, write_production
 from standardwebhooks.webhooks import Webhook
 
-from podops.notify import check_target, redact
+from podops.commands.notify import check_target, redact
 
 SECRET = "whsec_" + base64.b64encode(b"podops-test-secret-32-bytes-long").decode()
 EPOCH = "1735689600"  # 2025-01-01: after every test episode's date

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from podops.errors import OutputError
-from podops.output import MARKER, Plan, check_output, commit
+from podops.write.output import MARKER, Plan, check_output, commit
 
 
 @pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b"])
@@ -50,7 +50,7 @@ def test_dangerous_output_folders_are_refused(tmp_path: Path) -> None:
 
 def test_without_an_atomic_exchange_the_swap_falls_back_to_two_renames(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from podops import output
+    from podops.write import output
 
     monkeypatch.setattr(output, "_exchange", lambda a, b: False)  # an old kernel or a filesystem without it
     out = tmp_path / "site"

@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import EXAMPLE, invoke, tree_hash
 
 from podops import build as build_module
-from podops import theme
+from podops.render import theme
 
 EPISODE_ONE = "episodes/episode-1f2e3d4c5b6a.yaml"
 

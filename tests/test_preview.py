@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import CHANNEL, MEDIA
 
-from podops.preview import Preview
+from podops.commands.preview import Preview
 
 TIMEOUT = 10.0
 

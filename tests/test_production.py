@@ -8,7 +8,7 @@ import pytest
 from conftest import EPISODE, IMAGES, SHOW, write_production
 
 from podops.errors import ResourceError
-from podops.production import load_production
+from podops.load.production import load_production
 
 EP = "episodes/episode-6d1048a48504.yaml"
 
@@ -95,8 +95,8 @@ def test_symlinked_resource_outside_is_not_read(production, tmp_path: Path) -> N
 
 
 def test_cached_reads_give_the_same_model_and_the_same_errors(production) -> None:
-    from podops.caches import Caches
-    from podops.store import Store
+    from podops.probe.store import Store
+    from podops.write.caches import Caches
 
     prod = production()
     plain = load_production(prod)

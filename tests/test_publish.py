@@ -17,9 +17,9 @@ from conftest import EPISODE, EXAMPLE, SHOW, invoke, write_production
 from lxml import etree
 from seaweed import ACCESS, BUCKET, READER, READER_SECRET, S3, SECRET
 
-from podops import publish
-from podops.bucketplan import MANIFEST, PART
 from podops.build import build
+from podops.commands import publish
+from podops.commands.bucketplan import MANIFEST, PART
 from podops.urls import MARKER, PUBLISH_SETTINGS
 
 BASE = "https://cdn.example.test/site/"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import IMAGES, MEDIA, invoke
 
-from podops.scaffold import SCHEMA_FILE
+from podops.commands.scaffold import SCHEMA_FILE
 from podops.urls import podcast_guid
 
 BASE = "https://pod.podops.dev/"

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import jsonschema
 import pytest
-from conftest import CHANNEL, EPISODE, SHOW, invoke
+from conftest import CHANNEL, EPISODE, SHOW
 
 from podops.errors import Problems
-from podops.schema import CHANNEL as CHANNEL_SPEC
-from podops.schema import EPISODE as EPISODE_SPEC
-from podops.schema import SHOW as SHOW_SPEC
-from podops.schema import SUBSCRIBERS as SUBSCRIBERS_SPEC
-from podops.schema import json_schema
-from podops.validate import Validator
-from podops.yamlfile import parse
+from podops.load.schema import CHANNEL as CHANNEL_SPEC
+from podops.load.schema import EPISODE as EPISODE_SPEC
+from podops.load.schema import SHOW as SHOW_SPEC
+from podops.load.schema import SUBSCRIBERS as SUBSCRIBERS_SPEC
+from podops.load.schemadoc import json_schema
+from podops.load.validate import Validator
+from podops.load.yamlfile import parse
 
 VALIDATOR = jsonschema.Draft202012Validator(json_schema())
 
@@ -141,27 +140,3 @@ CHANNEL_CASES = [
 def test_channel_files_get_the_same_verdict_from_schema_and_validator(text: str, ok: bool) -> None:
     assert podops_accepts(text, CHANNEL_SPEC) is ok
     assert schema_accepts(text) is ok
-
-
-def test_schema_command_prints_draft_2020_12() -> None:
-    result = invoke("schema")
-    data = json.loads(result.stdout)
-    assert data["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    jsonschema.Draft202012Validator.check_schema(data)
-    assert set(data["$defs"]) == {"show", "episode", "subscribers", "channel"}
-
-
-def test_committed_example_schema_is_current() -> None:
-    from conftest import EXAMPLE
-
-    assert json.loads((EXAMPLE / "podops-schema.json").read_text()) == json_schema()
-
-
-def test_format_reference_in_docs_is_current() -> None:
-    from conftest import ROOT
-
-    from podops.schema import markdown
-
-    text = (ROOT / "docs" / "format.md").read_text()
-    marker = "<!-- generated: podops schema --format markdown -->\n"
-    assert text.split(marker, 1)[1] == markdown()

@@ -15,11 +15,11 @@ import pytest
 from conftest import tree_hash
 from test_api import write_network
 
-from podops import search
 from podops.build import build, check
 from podops.model import Release
-from podops.output import Plan
 from podops.release import plan_releases
+from podops.render import search
+from podops.write.output import Plan
 
 EPISODE_ONE = "episodes/episode-1f2e3d4c5b6a.yaml"
 NOW = datetime(2025, 1, 1, tzinfo=UTC)

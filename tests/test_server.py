@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import MEDIA
 
+from podops.commands.server import byte_range, start_server, stop_server
 from podops.errors import PodopsError
-from podops.server import byte_range, start_server, stop_server
 
 AUDIO = (MEDIA / "cbr.mp3").read_bytes()
 
@@ -171,7 +171,7 @@ def test_the_server_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
 
 
 def test_api_documents_are_served_as_json_api_with_cors(tmp_path: Path) -> None:
-    from podops.api import MEDIA_TYPE
+    from podops.render.api import MEDIA_TYPE
 
     root = tmp_path / "site"
     (root / "api/v1").mkdir(parents=True)

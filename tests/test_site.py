@@ -17,8 +17,8 @@ from defusedxml import ElementTree
 
 from podops.build import build
 from podops.errors import TemplateError
-from podops.site import embed_snippet
-from podops.theme import clock, hms, iso_duration, long_date, relative
+from podops.render.site import embed_snippet
+from podops.render.theme import clock, hms, iso_duration, long_date, relative
 
 Production = Callable[..., Path]
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -394,7 +394,7 @@ def test_every_page_is_valid_html5(production: Production, example: Path, tmp_pa
     ("a/", "index.html", "a/index.html"),
 ])
 def test_links_between_pages_are_relative(target: str, page: str, expected: str) -> None:
-    from podops.theme import relative
+    from podops.render.theme import relative
 
     assert relative(target, page) == expected
 
@@ -405,7 +405,7 @@ def test_links_between_pages_are_relative(target: str, page: str, expected: str)
 def test_the_player_stays_under_15_kb_minified() -> None:
     import rjsmin
 
-    from podops.theme import builtin_templates
+    from podops.render.theme import builtin_templates
 
     source = (builtin_templates() / "_static/player.js").read_text()
     assert len(rjsmin.jsmin(source).encode()) < 15_000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podops.media import file_hash
-from podops.store import Store
+from podops.probe.media import file_hash
+from podops.probe.store import Store
 
 
 def test_values_survive_reopening(tmp_path: Path) -> None:

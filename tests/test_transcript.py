@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from podops.transcript import TRANSCRIPT_PARAGRAPH, Cue, merge_cues, read_cues, read_json_cues
+from podops.render.transcript import TRANSCRIPT_PARAGRAPH, Cue, merge_cues, read_cues, read_json_cues
 
 
 def test_a_webvtt_transcript_shows_the_words_and_speakers_without_timings() -> None:

@@ -32,7 +32,7 @@ def test_every_output_path_of_a_show_and_episode() -> None:
     assert urls.feed_path(show) == "my-show-1/feed.xml"
 
 
-@pytest.mark.parametrize("module", ["podops.urls", "podops.site", "podops.importer"])
+@pytest.mark.parametrize("module", ["podops.urls", "podops.render.site", "podops.commands.importer"])
 def test_paths_and_the_podcast_guid_never_load_feedgen(module: str) -> None:
     code = f"import sys, {module}; sys.exit('feedgen' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

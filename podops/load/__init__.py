@@ -1,0 +1,1 @@
+"""Load stage: read the YAML resources, check them against the one declaration of the format."""

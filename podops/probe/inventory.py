@@ -1,0 +1,200 @@
+"""Probe every file a production references, through the cache, in parallel when it pays.
+
+Fills in sizes, durations and MIME types on the model, and turns each probe failure into a
+diagnostic at the resource line that names the file. Every verdict (audio, artwork, transcript)
+is cached by content hash; a published name must agree with the content type found, which is
+checked outside the cache because the same bytes may come under another name. Worker processes
+die with the build that started them (Linux ``PR_SET_PDEATHSIG``), so a killed build leaves none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from podops.errors import Problems
+from podops.load.vocabulary import TRANSCRIPT_TYPES
+from podops.model import Asset, Production, Progress, Resource
+from podops.probe.media import AUDIO_MIME, ProbeError, file_hash, name_problem, probe_audio, probe_image
+from podops.probe.store import Store
+from podops.render.transcript import check_transcript
+
+PROBE_VERSION = "5"  # bump when probe results change meaning, so old cache entries are ignored
+PARALLEL_FROM = 8  # below this many cache misses a process pool costs more than it saves
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+TYPE_ALIASES = {".srt": ("application/srt",)}  # Podcasting 2.0 docs list both names for SubRip
+
+
+@dataclass
+class Job:
+    """One file to probe and who asked for it."""
+
+    kind: str  # audio | image | text
+    asset: Asset
+    owner: Resource
+
+
+def _probe(kind: str, path: str) -> tuple[str, Any]:
+    """Run in a worker: probe one file, returning ("ok", data) or ("error", message)."""
+    try:
+        if kind == "audio":
+            return "ok", probe_audio(Path(path)).as_dict()
+        if kind == "text":
+            return "ok", check_transcript(Path(path))
+        return "ok", probe_image(Path(path)).as_dict()
+    except (ProbeError, ValueError) as exc:  # ValueError: a transcript's content
+        return "error", str(exc)
+    except OSError as exc:
+        return "error", f"cannot read file ({exc.strerror or exc})"
+
+
+def _jobs(production: Production) -> list[Job]:
+    jobs: list[Job] = []
+    for show in production.shows:
+        if show.image:
+            jobs.append(Job("image", show.image, show))
+        for episode in show.episodes:
+            if episode.enclosure:
+                jobs.append(Job("audio", episode.enclosure, episode))
+            if episode.image:
+                jobs.append(Job("image", episode.image, episode))
+            jobs.extend(Job("text", t, episode) for t in episode.transcripts)
+    return jobs
+
+
+def probe_production(production: Production, store: Store, workers: int | None = None,
+                     progress: Progress | None = None, probed: list[str] | None = None) -> Problems:
+    """Measure every local asset (cached by content) and record problems at resource lines.
+
+    ``progress(stage, done, total)`` is told how probing advances; ``probed`` collects the files
+    that had to be measured because their content is new to the cache.
+    """
+    problems = Problems()
+    pending: list[tuple[Job, str]] = []
+    for job in _jobs(production):
+        asset = job.asset
+        if asset.path is None:  # external: keep what the resource says
+            if job.kind == "audio" and job.owner.__dict__.get("duration") is None and asset.duration:
+                job.owner.duration = asset.duration  # type: ignore[attr-defined]
+            if job.kind == "audio" and asset.size is None:
+                _report(problems, job, "enclosure.size",
+                        "external enclosures need size (bytes) so the feed's length is exact")
+            continue
+        if job.kind == "audio" and name_problem(asset.path, AUDIO_MIME):  # by name, before any reading
+            _report(problems, job, asset.field, f"{asset.uri}: {name_problem(asset.path, AUDIO_MIME)}")
+            continue
+        if job.kind == "text" and not _transcript(job, problems):
+            continue
+        try:
+            digest = asset.sha256 = store.content_hash(asset.path, file_hash)
+        except OSError as exc:
+            _report(problems, job, asset.field, f"cannot read {asset.uri} ({exc.strerror})")
+            continue
+        kind = job.kind if job.kind != "text" else f"text{asset.path.suffix.lower()}"
+        key = f"{PROBE_VERSION}:{kind}:{digest}"
+        cached = store.get("probe", key)
+        if cached is not None and not valid_result(cached):
+            cached = None  # a damaged cache record is measured again
+        if cached is None:
+            pending.append((job, key))
+        else:
+            _apply(job, cached, problems)
+    if probed is not None:
+        probed.extend(sorted(job.asset.uri for job, _ in pending))
+    results = _run([(job.kind, os.fspath(job.asset.path or "")) for job, _ in pending], workers, progress)
+    for (job, key), result in zip(pending, results, strict=True):
+        store.put("probe", key, result)
+        _apply(job, result, problems)
+    return problems
+
+
+def _run(tasks: list[tuple[str, str]], workers: int | None, progress: Progress | None) -> list[tuple[str, Any]]:
+    workers = workers or os.cpu_count() or 1
+    results: list[tuple[str, Any]] = []
+    if len(tasks) < PARALLEL_FROM or workers < 2:
+        for kind, path in tasks:
+            results.append(_probe(kind, path))
+            if progress:
+                progress("probing media", len(results), len(tasks))
+        return results
+    with worker_pool(workers) as pool:
+        for result in pool.map(_probe, *zip(*tasks, strict=True), chunksize=16):
+            results.append(result)
+            if progress:
+                progress("probing media", len(results), len(tasks))
+    return results
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: the kernel kills this worker when the build that started it dies."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the pool's pipe still ends idle workers
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers never outlive this process (no orphans after kill -9)."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def valid_result(value: Any) -> bool:
+    """True for a probe result of the shape this code writes: ("ok", {size, mime, ...}) or ("error", text)."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return False
+    status, data = value
+    if status == "error":
+        return isinstance(data, str)
+    return (status == "ok" and isinstance(data, dict) and isinstance(data.get("size"), int)
+            and isinstance(data.get("mime"), str)
+            and (isinstance(data.get("duration"), int | float) or "duration" not in data))
+
+
+def _apply(job: Job, result: Any, problems: Problems) -> None:
+    status, data = result
+    asset = job.asset
+    if status != "ok":
+        _report(problems, job, asset.field, f"{asset.uri}: {data}")
+        return
+    if job.kind == "image" and asset.path is not None and name_problem(asset.path, data["mime"]):
+        _report(problems, job, asset.field, f"{asset.uri}: {name_problem(asset.path, data['mime'])}")
+        return
+    if job.kind == "text":
+        asset.size = data["size"]
+        asset.type = asset.type or data["mime"]
+        return
+    asset.size, asset.type = data["size"], data["mime"]
+    if job.kind == "audio":
+        if "duration" not in data:
+            _report(problems, job, asset.field, f"{asset.uri}: no duration measured")
+            return
+        asset.duration = data["duration"]
+        job.owner.duration = data["duration"]  # type: ignore[attr-defined]
+
+
+def _transcript(job: Job, problems: Problems) -> bool:
+    """Check a transcript's name and declared type before its content is checked; False when wrong."""
+    asset = job.asset
+    assert asset.path is not None
+    suffix = asset.path.suffix.lower()
+    if suffix not in TRANSCRIPT_TYPES:
+        known = ", ".join(sorted(TRANSCRIPT_TYPES))
+        _report(problems, job, asset.field, f"{asset.uri}: unknown transcript type (use {known})")
+        return False
+    declared = (asset.type or "").split(";")[0].strip().lower()
+    if declared and declared not in (TRANSCRIPT_TYPES[suffix], *TYPE_ALIASES.get(suffix, ())):
+        _report(problems, job, asset.field, f"{asset.uri}: type {asset.type!r} disagrees with the name "
+                f"(a {suffix} file is served as {TRANSCRIPT_TYPES[suffix]})")
+        return False
+    return True
+
+
+def _report(problems: Problems, job: Job, field: str, message: str) -> None:
+    line, column = job.owner.mark(field)
+    problems.add(job.owner.display, line, column, field, message)

@@ -1,0 +1,276 @@
+"""RSS 2.0 feeds for Apple Podcasts, Spotify and Podcasting 2.0 apps (the only module that imports feedgen).
+
+feedgen writes the RSS core. Its own podcast extension only knows ``itunes:explicit`` as
+yes/no/clean and silently drops some images (``security.md`` §7), so the ``itunes:`` and
+``podcast:`` elements come from :class:`PodcastExtension`, a feedgen extension that writes what
+Apple's tag reference and podcastindex.org/namespace/1.0 specify.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import Any
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from podops import live, urls
+from podops.model import Episode, LiveEvent, OnAir, Show
+from podops.render import markup
+
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST = "https://podcastindex.org/namespace/1.0"
+ATOM = "http://www.w3.org/2005/Atom"
+MAX_DESCRIPTION_BYTES = 4000  # Apple: channel and item <description> ≤ 4,000 bytes
+GENERATOR = "podops"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass
+class Element:
+    """One namespaced element to append: tag with prefix, attributes, text, children."""
+
+    tag: str
+    text: str | None = None
+    attrib: dict[str, str] = field(default_factory=dict)
+    children: list[Element] = field(default_factory=list)
+
+    def build(self, parent: Any) -> None:
+        """Append this element to an lxml parent."""
+        prefix, _, name = self.tag.rpartition(":")
+        uri = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "": None}[prefix]
+        node = etree.SubElement(parent, f"{{{uri}}}{name}" if uri else name, self.attrib)
+        node.text = self.text
+        for child in self.children:
+            child.build(node)
+
+
+class PodcastExtension(BaseExtension):
+    """feedgen extension writing channel-level ``itunes:`` and ``podcast:`` elements."""
+
+    def __init__(self) -> None:
+        self.elements: list[Element] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"itunes": ITUNES, "podcast": PODCAST}
+
+    def extend_rss(self, feed: Any) -> Any:
+        channel = feed[0]
+        for element in self.elements:
+            element.build(channel)
+        return feed
+
+
+class PodcastEntryExtension(BaseEntryExtension):
+    """feedgen extension writing item-level ``itunes:`` and ``podcast:`` elements."""
+
+    def __init__(self) -> None:
+        self.elements: list[Element] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"itunes": ITUNES, "podcast": PODCAST}
+
+    def extend_rss(self, entry: Any) -> Any:
+        for element in self.elements:
+            element.build(entry)
+        return entry
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _persons(persons: list[Any]) -> list[Element]:
+    out = []
+    for person in persons:
+        attrib = {k: v for k, v in (("role", person.role), ("group", person.group),
+                                    ("img", person.img), ("href", person.href)) if v}
+        out.append(Element("podcast:person", person.name, attrib))
+    return out
+
+
+def _funding(links: list[Any]) -> list[Element]:
+    return [Element("podcast:funding", link.title or "Support the show", {"url": link.uri})
+            for link in links]
+
+
+def _channel_elements(show: Show, base_url: str, feed_url: str, guid: str) -> list[Element]:
+    image = urls.asset_url(base_url, show, show.image) if show.image else None
+    elements = [Element("itunes:author", show.author or show.owner_name or show.title)]
+    if show.owner_email and not show.private:  # a private feed goes to listeners, not directories
+        owner = Element("itunes:owner")
+        if show.owner_name:
+            owner.children.append(Element("itunes:name", show.owner_name))
+        owner.children.append(Element("itunes:email", show.owner_email))
+        elements.append(owner)
+    if image:
+        elements.append(Element("itunes:image", attrib={"href": image}))
+    for name, subs in show.categories:
+        category = Element("itunes:category", attrib={"text": name})
+        category.children = [Element("itunes:category", attrib={"text": s}) for s in subs]
+        elements.append(category)
+    elements += [Element("itunes:explicit", _flag(show.explicit)),
+                 Element("itunes:type", show.type)]
+    if show.keywords:
+        elements.append(Element("itunes:keywords", show.keywords))
+    if show.block or show.private:
+        elements.append(Element("itunes:block", "Yes"))  # Apple acts only on "Yes"
+    if show.complete:
+        elements.append(Element("itunes:complete", "Yes"))
+    if show.new_feed_url and not show.private:  # would move every listener to one shared URL
+        elements.append(Element("itunes:new-feed-url", show.new_feed_url))
+    # WebSub §4: the feed names its hubs beside rel=self (which feedgen writes) so subscribers find them.
+    elements += [Element("atom:link", attrib={"rel": "hub", "href": hub}) for hub in show.hubs
+                 if not show.private]  # a private feed announces itself nowhere
+    locked = {"owner": show.owner_email} if show.owner_email and not show.private else {}
+    elements += [Element("podcast:guid", guid),
+                 Element("podcast:locked", "yes" if show.locked or show.private else "no", locked)]
+    if show.private:
+        elements.append(Element("podcast:block", "yes"))  # no directory may list it (podcast:block)
+    if show.medium:
+        elements.append(Element("podcast:medium", show.medium))
+    if show.podping and not show.private:  # docs/tags/podping.md: apps may stop polling a feed that pings
+        elements.append(Element("podcast:podping", attrib={"usesPodping": "true"}))
+    if show.license:
+        attrib = {"url": show.license.uri} if show.license.uri else {}
+        elements.append(Element("podcast:license", show.license.title, attrib))
+    return elements + _funding(show.funding) + _persons(show.persons)
+
+
+def _item_elements(show: Show, episode: Episode, base_url: str) -> list[Element]:
+    elements = []
+    if episode.duration is not None:
+        elements.append(Element("itunes:duration", str(int(round(episode.duration)))))
+    if episode.season is not None:
+        elements.append(Element("itunes:season", str(episode.season)))
+    if episode.number is not None:
+        elements.append(Element("itunes:episode", str(episode.number)))
+    elements.append(Element("itunes:episodeType", episode.type))
+    explicit = show.explicit if episode.explicit is None else episode.explicit
+    elements.append(Element("itunes:explicit", _flag(explicit)))
+    if episode.image:
+        elements.append(Element("itunes:image", attrib={"href": urls.asset_url(base_url, show, episode.image)}))
+    if episode.block:
+        elements.append(Element("itunes:block", "Yes"))
+    if episode.season is not None:
+        # name is optional in the spec but required by the namespace's own XSD; give both what they want
+        elements.append(Element("podcast:season", str(episode.season), {"name": f"Season {episode.season}"}))
+    if episode.number is not None:
+        elements.append(Element("podcast:episode", str(episode.number)))
+    for transcript in episode.transcripts:
+        attrib = {"url": urls.asset_url(base_url, show, transcript),
+                  "type": transcript.type or "text/plain"}
+        if transcript.language:
+            attrib["language"] = transcript.language
+        if transcript.captions:
+            attrib["rel"] = "captions"
+        elements.append(Element("podcast:transcript", attrib=attrib))
+    if episode.chapters:
+        url = urls.absolute(base_url, urls.chapters_path(show, episode))
+        elements.append(Element("podcast:chapters", attrib={"url": url, "type": "application/json+chapters"}))
+    return elements + _funding(episode.funding) + _persons(episode.persons)
+
+
+def _live_item(show: Show, on_air: OnAir, event: LiveEvent, base_url: str) -> Element:
+    """One podcast:liveItem (docs/tags/live-item.md): the stream as enclosure, alternateEnclosure
+    for its https and HLS versions, contentLink to the live page."""
+    channel = on_air.channel
+    mime = live.MIME_TYPES[channel.format]
+    children = [Element("title", event.title),
+                Element("description", markup.render(event.summary or channel.summary) or event.title),
+                Element("link", on_air.page_url),
+                Element("guid", event.guid, {"isPermaLink": "false"}),
+                Element("pubDate", format_datetime(event.start)),
+                # RSS 2.0 wants a length; a stream has none, and the namespace's own examples put a dummy
+                Element("enclosure", attrib={"url": channel.stream_url, "type": mime, "length": "0"})]
+    bitrate = {"bitrate": str(channel.bitrate * 1000)} if channel.bitrate else {}
+    # the enclosure's own media over https first, then as the enclosure; HLS as another transport
+    stream = Element("podcast:alternateEnclosure", attrib={"type": mime, "length": "0", **bitrate,
+                                                           "default": "true", "title": "Live stream"})
+    stream.children = [Element("podcast:source", attrib={"uri": url})
+                       for url in (channel.secure_url, channel.stream_url) if url]
+    children.append(stream)
+    if channel.hls_url:
+        hls = Element("podcast:alternateEnclosure", attrib={"type": live.HLS_TYPE, "length": "0", **bitrate,
+                                                            "title": "HLS"})
+        hls.children = [Element("podcast:source", attrib={"uri": channel.hls_url})]
+        children.append(hls)
+    image = event.image or channel.image or (urls.asset_url(base_url, show, show.image) if show.image else None)
+    if image:
+        children.append(Element("itunes:image", attrib={"href": image}))
+    children.append(Element("podcast:contentLink", "Listen live", {"href": on_air.page_url}))
+    if channel.chat:
+        children.append(Element("podcast:contentLink", "Chat", {"href": channel.chat}))
+    children += _persons(event.persons)
+    attrib = {"status": event.status, "start": event.start.isoformat(), "end": event.end.isoformat()}
+    return Element("podcast:liveItem", attrib=attrib, children=children)
+
+
+def chapters_json(show: Show, episode: Episode) -> bytes:
+    """The podcast:chapters file, JSON chapters format 1.2.0 (docs/tags/chapters.md)."""
+    chapters = []
+    for chapter in episode.chapters:
+        entry: dict[str, Any] = {"startTime": chapter.start, "title": chapter.title}
+        if chapter.url:
+            entry["url"] = chapter.url
+        if chapter.img:
+            entry["img"] = chapter.img
+        if not chapter.toc:
+            entry["toc"] = False
+        chapters.append(entry)
+    data = {"version": "1.2.0", "title": episode.title, "podcastName": show.title, "chapters": chapters}
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None,
+                feed_url: str | None = None, page_url: str | None = None,
+                on_air: list[OnAir] | None = None) -> bytes:
+    """Build one show's RSS feed as bytes; ``episodes`` are the visible ones, in feed order.
+
+    A private show's personal feeds pass their own ``feed_url`` and ``page_url`` (the subscribe page);
+    ``on_air`` are the live channels with the broadcasts to announce.
+    """
+    feed_url = feed_url or urls.absolute(base_url, urls.feed_path(show))
+    page_url = page_url or urls.absolute(base_url, urls.show_dir(show))
+    fg = FeedGenerator()
+    fg.register_extension("podops", PodcastExtension, PodcastEntryExtension)
+    fg.title(show.title)
+    fg.link(href=feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=show.link or page_url)  # feedgen uses the last link set as RSS <link>
+    fg.description(markup.truncate_bytes(markup.plain(show.summary), MAX_DESCRIPTION_BYTES) or show.title)
+    fg.language(show.language)
+    fg.generator(GENERATOR)
+    if show.copyright:
+        fg.copyright(show.copyright)
+    if show.image:
+        fg.image(urls.asset_url(base_url, show, show.image), show.title, show.link or page_url)
+    newest = max((e.date for e in episodes if e.date), default=show.date)
+    if newest:
+        fg.pubDate(newest)
+    # feedgen defaults lastBuildDate to the wall clock; a build must not depend on it.
+    fg.lastBuildDate(build_time or newest or EPOCH)
+    public = urls.public_feed_url(show, base_url) if show.private else feed_url
+    guid = show.podcast_guid or urls.podcast_guid(public)
+    fg.podops.elements = _channel_elements(show, base_url, feed_url, guid)
+    fg.podops.elements += [_live_item(show, channel, event, base_url)
+                           for channel in on_air or [] for event in channel.events]
+    for episode in reversed(episodes):  # feedgen prepends entries
+        entry = fg.add_entry()
+        entry.title(episode.title)
+        entry.link(href=urls.absolute(base_url, urls.episode_dir(show, episode)))
+        entry.guid(episode.feed_guid, permalink=False)
+        html = markup.episode_html(episode)
+        entry.description(markup.render(episode.summary) or episode.title)
+        entry.content(html, type="CDATA")
+        if episode.date:
+            entry.pubDate(episode.date)
+        enclosure = episode.enclosure
+        if enclosure:
+            entry.enclosure(urls.asset_url(base_url, show, enclosure), str(enclosure.size or 0),
+                            enclosure.type or "audio/mpeg")
+        entry.podops.elements = _item_elements(show, episode, base_url)
+    return bytes(fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))

@@ -1,0 +1,346 @@
+"""The public website: a home page, paginated show pages, episode pages, embeds and a sitemap.
+
+Every page is rendered into the build's :class:`~podops.write.output.Plan` through :class:`Theme`, so a
+template error stops the build before anything is written. Links between pages are relative, so
+the site works from any folder; canonical, share and feed URLs are absolute, from the release's
+base URL. Nothing reads the clock: dates come from episodes, so rebuilds are byte-identical.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from podops import live, urls
+from podops.errors import Diagnostic, TemplateError
+from podops.model import Asset, Episode, OnAir, Release, Show
+from podops.render import markup, search
+from podops.render.pagecache import PageCache
+from podops.render.theme import Theme, complete_html, href, iso_date, iso_duration
+from podops.render.transcript import read_transcript
+from podops.urls import embed_path, episode_path, show_path
+from podops.write.output import Plan
+
+EMBED_HEIGHT = 180  # pixels; the embed page is laid out for this height
+
+
+@dataclass
+class SitemapEntry:
+    """One public URL and when its content last changed (empty when nothing dates it)."""
+
+    url: str
+    lastmod: str = ""
+
+
+def http_url(value: str | None) -> str:
+    """An http(s) URL or nothing: a second guard behind the validator for every outside link."""
+    if value and urlsplit(value).scheme.lower() in ("http", "https"):
+        return value
+    return ""
+
+
+def embed_snippet(url: str, title: str) -> str:
+    """The ``<iframe>`` a listener pastes into their own page (shown as text, never rendered here)."""
+    return (f'<iframe src="{html.escape(url)}" title="{html.escape(title)}" width="100%" '
+            f'height="{EMBED_HEIGHT}" loading="lazy" style="border:0;border-radius:12px"></iframe>')
+
+
+def series_data(release: Release) -> dict[str, Any]:
+    """schema.org PodcastSeries for the show page."""
+    show = release.show
+    data: dict[str, Any] = {
+        "@context": "https://schema.org", "@type": "PodcastSeries", "name": show.title,
+        "description": markup.plain(show.summary), "webFeed": release.feed_url, "inLanguage": show.language,
+        "url": urls.absolute(release.base_url, urls.show_dir(show)),
+    }
+    if show.image:
+        data["image"] = urls.asset_url(release.base_url, show, show.image)
+    if show.author:
+        data["author"] = {"@type": "Person", "name": show.author}
+    return data
+
+
+def episode_data(release: Release, episode: Episode) -> dict[str, Any]:
+    """schema.org PodcastEpisode, its audio as a MediaObject, part of the PodcastSeries."""
+    show, base = release.show, release.base_url
+    data: dict[str, Any] = {
+        "@context": "https://schema.org", "@type": "PodcastEpisode", "name": episode.title,
+        "description": markup.plain(episode.summary), "inLanguage": show.language,
+        "url": urls.absolute(base, urls.episode_dir(show, episode)),
+        "partOfSeries": {"@type": "PodcastSeries", "name": show.title,
+                         "url": urls.absolute(base, urls.show_dir(show)), "webFeed": release.feed_url},
+    }
+    if episode.date:
+        data["datePublished"] = iso_date(episode.date)
+    if episode.number is not None:
+        data["episodeNumber"] = episode.number
+    if episode.season is not None:
+        data["partOfSeason"] = {"@type": "PodcastSeason", "seasonNumber": episode.season}
+    image = episode.image or show.image
+    if image:
+        data["image"] = urls.asset_url(base, show, image)
+    if episode.enclosure:
+        media: dict[str, Any] = {"@type": "MediaObject",
+                                 "contentUrl": urls.asset_url(base, show, episode.enclosure),
+                                 "encodingFormat": episode.enclosure.type or "audio/mpeg"}
+        if episode.duration is not None:
+            media["duration"] = iso_duration(episode.duration)
+            data["timeRequired"] = media["duration"]
+        if episode.enclosure.size:
+            media["contentSize"] = str(episode.enclosure.size)
+        data["associatedMedia"] = media
+    return data
+
+
+def episode_label(show: Show, episode: Episode) -> str:
+    """``Season 1 · Episode 2``, ``Episode 2``, ``Trailer`` or ``Bonus``: what a listener looks for."""
+    parts = []
+    if episode.season is not None:
+        parts.append(f"Season {episode.season}")
+    if episode.number is not None:
+        parts.append(f"Episode {episode.number}")
+    if episode.type != "full":
+        parts.append(episode.type.capitalize())
+    return " · ".join(parts)
+
+
+@jinja2.pass_context
+def asset_link(context: Any, show: Show, asset: Asset | None) -> str:
+    """Template helper: link to an asset, relative for local files, as written for external ones."""
+    if asset is None:
+        return ""
+    if asset.rel == "external" or asset.path is None:
+        return http_url(asset.uri)
+    return str(href(context, urls.asset_path(show, asset)))
+
+
+def player_chapters(episode: Episode) -> list[dict[str, Any]]:
+    """The chapters the player marks on its timeline (the table-of-contents ones), as JSON data."""
+    return [{"start": chapter.start, "title": chapter.title} for chapter in episode.chapters if chapter.toc]
+
+
+def newest(episodes: list[Episode], fallback: datetime | None) -> str:
+    """The newest episode date as ``YYYY-MM-DD`` (the sitemap's lastmod), else the fallback's."""
+    return iso_date(max((e.date for e in episodes if e.date), default=fallback))
+
+
+def blame_data(exc: TemplateError, resource: Episode | Show | None, path: str) -> TemplateError:
+    """Point a failure inside a built-in template at the resource whose data caused it.
+
+    The built-in theme is tested; when it fails, the data is the cause, and the podcaster
+    needs the YAML file to fix, not a line in podops' own templates. Override templates
+    (``templates/…``) are the author's code and keep their own location.
+    """
+    if resource is None or all(d.path.startswith("templates/") for d in exc.diagnostics):
+        return exc
+    line, column = resource.mark("metadata.name")
+    return TemplateError([
+        Diagnostic(resource.display, line, column, "",
+                   f"cannot render {path} from this resource: {d.message} (in the built-in template "
+                   f"{Path(d.path).name}:{d.line})") for d in exc.diagnostics])
+
+
+class SiteRenderer:
+    """Renders every page of one build into a plan and remembers their URLs for the sitemap."""
+
+    def __init__(self, releases: list[Release], plan: Plan, theme: Theme, cache: PageCache | None = None,
+                 private: bool = False, base_url: str | None = None) -> None:
+        self.releases, self.plan, self.theme = releases, plan, theme
+        self.private = private  # private shows' pages: noindex, no sitemap, no embeds, no feed links
+        self.cache = cache or PageCache(None, None, "", enabled=False)
+        self.base_url = releases[0].base_url if releases else base_url or "/"
+        self.disallow: list[str] = []  # URL paths robots.txt keeps crawlers out of
+        self.sitemap: list[SitemapEntry] = []
+        self.indexed = {r.show.name for r in search.public(releases) if r.episodes}  # shows in the search index
+        theme.env.globals.update(episode_path=episode_path, show_path=show_path,
+                                 label=episode_label, http_url=http_url, asset_link=asset_link,
+                                 player_chapters=player_chapters, searchable=self.searchable,
+                                 search_paths=self.search_paths,
+                                 show_count=len(releases))
+        theme.env.filters.update(http_url=http_url)
+
+    def searchable(self, show: Show) -> bool:
+        """Template helper: whether a show's episodes are in the search index (never a private show)."""
+        return show.name in self.indexed
+
+    def search_paths(self, show: Show) -> list[str]:
+        """Template helper: output paths of the scripts that search a show's indexes."""
+        return next(search.bundle_paths(r) for r in self.releases if r.show.name == show.name)
+
+    def describe(self, *items: object) -> str:
+        """The page-key material for model objects, each repr taken once per build."""
+        return self.cache.describe(*items)
+
+    def reuse(self, paths: Sequence[tuple[str, str | None, str | None]], material: str) -> bool:
+        """Keep pages (path, base URL, lastmod) from the previous output when their inputs are unchanged."""
+        key = self.cache.key(material)
+        if not all([self.cache.reusable(path, key) for path, _, _ in paths]):
+            return False
+        for path, base_url, lastmod in paths:
+            self.plan.keep(path)
+            if lastmod is not None and not self.private:
+                self.sitemap.append(SitemapEntry(urls.absolute(base_url or self.base_url, path), lastmod))
+        return True
+
+    def page(self, template: str, path: str, base_url: str | None, lastmod: str | None,
+             canonical: str | None = None, **context: Any) -> None:
+        """Render one page into the plan; list it in the sitemap unless ``lastmod`` is None."""
+        canonical = canonical or urls.absolute(base_url or self.base_url, path)
+        context.setdefault("feed_url", None)
+        context.setdefault("jsonld", None)
+        context.setdefault("image_url", None)
+        context.setdefault("audio_url", None)
+        context.setdefault("private", self.private)
+        try:
+            text = self.theme.render(template, page_path=path, canonical=canonical, **context)
+        except TemplateError as exc:
+            raise blame_data(exc, context.get("episode") or context.get("show"), path) from None
+        self.plan.add(path, text)
+        if lastmod is not None and not self.private:
+            self.sitemap.append(SitemapEntry(canonical, lastmod))
+
+    def render(self) -> None:
+        """Every page, static file, the sitemap and robots.txt."""
+        for name, source in self.theme.static_files():
+            self.plan.add(f"{urls.STATIC}/{name}", source.read_bytes())
+        languages = sorted({r.show.language for r in self.releases})
+        lang = languages[0] if len(languages) == 1 else "en"
+        everything = [e for r in self.releases for e in r.episodes]
+        fallback = max((r.show.date for r in self.releases if r.show.date), default=None)
+        if len(self.releases) == 1:  # one show: the home page is that show's first page
+            self.render_home(self.releases[0])
+        else:
+            self.page("index.html", "index.html", None, newest(everything, fallback),
+                      lang=lang, releases=self.releases, title="Podcasts", description="")
+        for release in self.releases:
+            self.render_show(release)
+            for position, episode in enumerate(release.episodes):
+                self.render_episode(release, episode, position)
+            for on_air in release.live:
+                self.render_live(release, on_air)
+        one = self.releases[0] if len(self.releases) == 1 else None
+        single: dict[str, Any] = {"show": one.show, "feed_url": one.feed_url} if one else {}
+        self.page("404.html", "404.html", None, None, lang=lang, title="Page not found", description="",
+                  absolute_base=self.base_url, **single)
+        self.sitemap.sort(key=lambda entry: entry.url)
+        self.plan.add("sitemap.xml", self.theme.render("sitemap.xml", entries=self.sitemap))
+        sitemap_url = urls.absolute(self.base_url, "sitemap.xml") if self.base_url != "/" else ""
+        self.plan.add("robots.txt", self.theme.render("robots.txt", sitemap_url=sitemap_url, disallow=self.disallow))
+
+    def show_context(self, release: Release, number: int) -> dict[str, Any]:
+        """What the show template needs for page ``number`` of a show's episode list."""
+        show, per_page = release.show, max(1, release.show.per_page)
+        count = max(1, -(-len(release.episodes) // per_page))
+        return {
+            "lang": show.language, "release": release, "show": show,
+            "episodes": release.episodes[(number - 1) * per_page: number * per_page],
+            "page": {"number": number, "count": count,
+                     "newer": urls.page_path(show, number - 1) if number > 1 else None,
+                     "older": urls.page_path(show, number + 1) if number < count else None},
+            "title": show.title if number == 1 else f"{show.title} (page {number} of {count})",
+            "description": markup.plain(show.summary), "feed_url": release.feed_url,
+            "image_url": urls.asset_url(release.base_url, show, show.image) if show.image else None,
+            "jsonld": series_data(release) if number == 1 else None,
+            "live_pages": [(on_air.channel, urls.live_path(show, on_air.channel), live.sections(on_air.events))
+                           for on_air in release.live],
+        }
+
+    def render_home(self, release: Release) -> None:
+        """The home page of a one-show site: the show's first page, whose URL stays the canonical one."""
+        context = self.show_context(release, 1)
+        material = self.describe("home", release, *context["episodes"], context["page"]["count"],
+                                 len(release.episodes), *release.live)
+        if self.reuse([("index.html", release.base_url, None)], material):
+            return
+        self.page("show.html", "index.html", release.base_url, None,
+                  canonical=urls.absolute(release.base_url, urls.show_dir(release.show)), **context)
+
+    def render_show(self, release: Release) -> None:
+        """The show page, split into pages of ``per_page`` episodes, newest first."""
+        show, per_page = release.show, max(1, release.show.per_page)
+        count = max(1, -(-len(release.episodes) // per_page))
+        for number in range(1, count + 1):
+            episodes = release.episodes[(number - 1) * per_page: number * per_page]
+            path = urls.page_path(show, number)
+            material = self.describe("show", release, *episodes, number, count, len(release.episodes),
+                                     *release.live)
+            if self.reuse([(path, release.base_url, newest(episodes, show.date))], material):
+                continue
+            self.page("show.html", path, release.base_url, newest(episodes, show.date),
+                      **self.show_context(release, number))
+
+    def render_episode(self, release: Release, episode: Episode, position: int) -> None:
+        """An episode page with player, notes, chapters, transcript and sharing, plus its embeds."""
+        show, base = release.show, release.base_url
+        path = episode_path(show, episode)
+        listed = release.episodes
+        neighbours = (listed[position - 1] if position > 0 else None,
+                      listed[position + 1] if position + 1 < len(listed) else None)
+        pages: list[tuple[str, str | None, str | None]] = [(path, base, iso_date(episode.date))]
+        if not self.private:
+            pages += [(embed_path(show, episode, False), base, None), (embed_path(show, episode, True), base, None)]
+        material = self.describe("episode", release, episode, *neighbours, self.base_url, len(self.releases))
+        if self.reuse(pages, material):
+            return
+        audio = episode.enclosure
+        audio_url = urls.asset_url(base, show, audio) if audio else None
+        image = episode.image or show.image
+        readable = (read_transcript(show, asset, base) for asset in episode.transcripts)
+        transcript = next((t for t in readable if t), None)  # the page shows the first readable one
+        before, after = neighbours
+        previous, following = (before, after) if show.type == "serial" else (after, before)
+        title = f"{episode.title} – {show.title}"
+        image_url = urls.asset_url(base, show, image) if image else None
+        common: dict[str, Any] = {
+            "lang": show.language, "release": release, "show": show, "episode": episode, "title": title,
+            "audio_url": audio_url, "feed_url": release.feed_url, "image_url": image_url,
+            "description": markup.plain(episode.summary),
+        }
+        embeds = {False: "", True: ""}  # a private episode is not for other sites to embed
+        for dark in () if self.private else (False, True):
+            embed = embed_path(show, episode, dark)
+            self.page("embed.html", embed, base, None, dark=dark, image=image,
+                      episode_url=urls.absolute(base, path), **common)
+            embeds[dark] = embed_snippet(urls.absolute(base, embed), title)
+        self.page(
+            "episode.html", path, base, iso_date(episode.date), **common,
+            image=image, notes=complete_html(markup.episode_html(episode)), transcript=transcript,
+            embed_light=embeds[False], embed_dark=embeds[True], share_url=urls.absolute(base, path),
+            previous=previous, following=following,
+            jsonld=None if self.private else episode_data(release, episode),
+        )
+
+    def render_live(self, release: Release, on_air: OnAir) -> None:
+        """A channel's live page: the stream's player, its schedule, listeners read in the browser.
+
+        The page is rendered on every build: its schedule moves with the build's "now".
+        """
+        show, channel, base = release.show, on_air.channel, release.base_url
+        secure = base.lower().startswith("https:") and channel.secure_url
+        self.page(
+            "live.html", urls.live_path(show, channel), base, "", lang=show.language, release=release,
+            show=show, channel=channel, schedule=live.sections(on_air.events), feed_url=release.feed_url,
+            title=f"{channel.title} – {show.title} live", description=markup.plain(channel.summary),
+            stream_url=channel.secure_url if secure else channel.stream_url,
+            image_url=channel.image or (urls.asset_url(base, show, show.image) if show.image else None),
+        )
+
+
+def render_site(releases: list[Release], plan: Plan, templates: Path | None,
+                cache: PageCache | None = None, base_url: str | None = None,
+                disallow: list[str] | None = None) -> None:
+    """Render the website of every show into the plan (templates in ``templates`` override ours).
+
+    ``base_url`` places the home page when no show is public; ``disallow`` lists the URL paths
+    (the private folder) that robots.txt closes to crawlers.
+    """
+    renderer = SiteRenderer(releases, plan, Theme(templates), cache, base_url=base_url)
+    renderer.disallow = disallow or []
+    renderer.render()
