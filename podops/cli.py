@@ -191,7 +191,7 @@ def _overlaps(out: Path, directory: Path) -> bool:
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json",
               help="JSON Schema for editors, or Markdown reference tables.")
 def schema(out: Path | None, fmt: str) -> None:
-    """Print the JSON Schema of show and episode resources (for editors)."""
+    """Print the JSON Schema of every resource kind (for editors)."""
     from podops.load.schemadoc import json_schema, markdown
 
     text = markdown() if fmt == "markdown" else json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
