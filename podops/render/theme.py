@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from podops import urls
 from podops.errors import Diagnostic, TemplateError
+from podops.load.yamlfile import describe_mode
 from podops.render import markup
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -148,17 +149,6 @@ def href(context: Any, target: str) -> str:
     return relative(target, context["page_path"])
 
 
-def _kind(mode: int) -> str:
-    """What a non-regular file is, in a podcaster's words."""
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
 def check_overrides(folder: Path, root: Path) -> list[Diagnostic]:
     """Refuse what a theme override must not publish: symlinks leaving the production, FIFOs, devices.
 
@@ -198,7 +188,7 @@ def check_overrides(folder: Path, root: Path) -> list[Diagnostic]:
             if stat.S_ISDIR(mode):
                 pending.append((path, display))
             elif not stat.S_ISREG(mode):
-                problems.append(Diagnostic(display, message=f"is {_kind(mode)}: refused without opening it"))
+                problems.append(Diagnostic(display, message=f"is {describe_mode(mode)}: refused without opening it"))
     return sorted(problems)
 
 
