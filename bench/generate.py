@@ -215,7 +215,7 @@ _LONG_INFO: dict[str, tuple[int, float]] = {}
 
 def _long_info(name: str) -> tuple[int, float]:
     if name not in _LONG_INFO:
-        from podops.probe.media import probe_audio
+        from podops.probe.audio import probe_audio
 
         path = MEDIA_CACHE / f"{name}.mp3"
         _LONG_INFO[name] = (path.stat().st_size, probe_audio(path).duration)

@@ -176,8 +176,8 @@ def measure_site(site: Site, runs: int, bases: dict[str, tuple[bytes, float]]) -
 
 
 def probe_costs(repeat: int = 5) -> dict[str, Any]:
-    """Median time of podops.probe.media.probe_audio on the long files (in this process, warm cache)."""
-    from podops.probe.media import probe_audio
+    """Median time of podops.probe.audio.probe_audio on the long files (in this process, warm cache)."""
+    from podops.probe.audio import probe_audio
 
     out: dict[str, Any] = {}
     for name in LONG:

@@ -104,7 +104,7 @@ def print_table(results: list[dict[str, Any]], probe: dict[str, Any] | None) -> 
     if probe:
         cbr, vbr = probe["ratio_60m_cbr_to_1m"], probe["ratio_60m_vbr_to_1m"]
         verdict = "ok" if max(cbr, vbr) <= TARGET_PROBE else "MISSED"
-        print(f"\nprobe (podops.probe.media.probe_audio, median of 5, warm page cache): "
+        print(f"\nprobe (podops.probe.audio.probe_audio, median of 5, warm page cache): "
               f"60-min CBR {probe['long-60m-cbr']['median'] * 1000:.1f} ms, "
               f"60-min VBR+Xing {probe['long-60m-vbr']['median'] * 1000:.1f} ms, "
               f"1-min CBR {probe['long-1m-cbr']['median'] * 1000:.1f} ms → "

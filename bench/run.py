@@ -109,7 +109,7 @@ def main() -> None:
           f"podops {info['podops_commit']} from {info['podops_source']}, "
           f"{info['hugo'].split(' BuildDate')[0]}; RSS from {info['rss_source']}")
     ensure_media()
-    from podops.probe.media import probe_audio
+    from podops.probe.audio import probe_audio
 
     bases = {}
     for name in BASES:

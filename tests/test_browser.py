@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import browser
 import pytest
 
-from podops.probe.media import probe_audio
+from podops.probe.audio import probe_audio
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(browser.missing() is not None,
                                                       reason=browser.missing() or "")]

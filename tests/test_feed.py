@@ -81,7 +81,7 @@ def test_podcastparser_reads_every_episode_exactly(built) -> None:
 
 
 def test_probed_durations_match_a_full_decode(built) -> None:
-    from podops.probe.media import probe_audio
+    from podops.probe.audio import probe_audio
 
     prod, _ = built
     for mp3 in sorted((prod / "assets" / "audio").glob("*.mp3")):

@@ -21,7 +21,9 @@ from typing import Any
 from podops.errors import Problems
 from podops.load.vocabulary import TRANSCRIPT_TYPES
 from podops.model import Asset, Production, Progress, Resource
-from podops.probe.media import AUDIO_MIME, ProbeError, file_hash, name_problem, probe_audio, probe_image
+from podops.probe.artwork import probe_image
+from podops.probe.audio import probe_audio
+from podops.probe.media import AUDIO_MIME, ProbeError, file_hash, name_problem
 from podops.probe.store import Store
 from podops.render.transcript import check_transcript
 
