@@ -65,10 +65,16 @@ def read(root: Path, problems: Problems) -> Lock:
                      "enclosure and date (restore the file from Git)")
         return lock
     lock.entries = {str(k): dict(v) for k, v in episodes.items()}
-    rows = lock.text.splitlines()
+    starts: dict[str, int] = {}  # every '"…":' prefix of a row → the first row it starts (one pass, not one per key)
+    for n, row in enumerate(lock.text.splitlines(), 1):
+        text = row.strip()
+        if text.startswith('"'):
+            end = text.find('":')
+            while end >= 0:
+                starts.setdefault(text[:end + 2], n)
+                end = text.find('":', end + 1)
     for key in lock.entries:
-        needle = json.dumps(key) + ":"
-        lock.lines[key] = next((n for n, row in enumerate(rows, 1) if row.strip().startswith(needle)), 1)
+        lock.lines[key] = starts.get(json.dumps(key) + ":", 1)
     return lock
 
 
