@@ -109,6 +109,7 @@ def write_production(root: Path, files: Files | None = None) -> Path:
     for rel, content in base.items():
         target = root / rel
         if content is None:
+            target.unlink(missing_ok=True)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, Path):

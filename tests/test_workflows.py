@@ -174,7 +174,8 @@ def test_the_publish_variant_publishes_to_the_bucket_with_secrets_from_the_ci(tm
     assert publish["env"]["AWS_SECRET_ACCESS_KEY"] == "${{ secrets.AWS_SECRET_ACCESS_KEY }}"
     assert "deploy" not in read(tmp_path / GITHUB)["jobs"]
     script = read(tmp_path / GITLAB)["publish"]["script"]
-    assert 's3://my-podcast/show/" --delete' in script[-2]
+    assert 's3://my-podcast/show/" --delete' in script[-3]
+    assert "podops.lock" in script[-2]  # the lock is committed once the files are up, as on GitHub
     assert script[-1].startswith("podops notify ")  # after the upload, as on GitHub
 
 
@@ -399,8 +400,26 @@ def test_the_gitlab_jobs_run_as_written_build_the_site_and_fail_a_broken_merge_r
     env = {"TMPDIR": str(temp), "AWS_ACCESS_KEY_ID": ACCESS, "AWS_SECRET_ACCESS_KEY": SECRET,
            "AWS_ENDPOINT_URL": s3.endpoint, "AWS_DEFAULT_REGION": "us-east-1", "CI": "true",
            "CI_PAGES_URL": live_site, "SITE_URL": live_site}
-    result = gitlab_job(pipeline, "publish" if name == "s3" else "pages", git_copy, fresh_venv, env)
+    job = "publish" if name == "s3" else "pages"
+    result = gitlab_job(pipeline, job, git_copy, fresh_venv, env)  # no token: the lock cannot be kept
+    assert result.returncode == 1
+    assert "podops.lock changed, but PODOPS_LOCK_TOKEN is not set" in result.stderr
+    (git_copy / "podops.lock").unlink()  # each GitLab job starts from a fresh checkout
+    shutil.rmtree(git_copy / "public", ignore_errors=True)
+    # With the token, the lock is pushed back to the branch: here to a bare repository standing in
+    # for the GitLab project, through git's insteadOf (the recipe's URL is left as written).
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    subprocess.run(["git", "-C", str(origin), "config", "receive.advertisePushOptions", "true"], check=True)  # as GitLab
+    subprocess.run(["git", "-C", str(git_copy), "push", "-q", str(origin), "HEAD:refs/heads/main"], check=True)
+    env |= {"PODOPS_LOCK_TOKEN": "glpat-test", "CI_SERVER_HOST": "gitlab.example", "CI_PROJECT_PATH": "me/show",
+            "CI_COMMIT_BRANCH": "main", "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{origin}.insteadOf",
+            "GIT_CONFIG_VALUE_0": "https://podops:glpat-test@gitlab.example/me/show.git"}
+    result = gitlab_job(pipeline, job, git_copy, fresh_venv, env)
     assert result.returncode == 0, result.stdout + result.stderr
+    pushed = subprocess.run(["git", "-C", str(origin), "show", "main:podops.lock"], capture_output=True, text=True,
+                            check=True).stdout
+    assert '"guid": "0a1b2c3d4e5f"' in pushed  # every published episode, committed for the next build
     if name == "s3":
         assert "the-static-signal/feed.xml" in s3.objects(f"gl-{name}/")
     else:
