@@ -410,10 +410,12 @@ def test_the_gitlab_jobs_run_as_written_build_the_site_and_fail_a_broken_merge_r
     # for the GitLab project, through git's insteadOf (the recipe's URL is left as written).
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
-    subprocess.run(["git", "-C", str(origin), "config", "receive.advertisePushOptions", "true"], check=True)  # as GitLab
+    subprocess.run(["git", "-C", str(origin), "config", "receive.advertisePushOptions", "true"],
+                   check=True)  # GitLab takes push options such as ci.skip
     subprocess.run(["git", "-C", str(git_copy), "push", "-q", str(origin), "HEAD:refs/heads/main"], check=True)
-    env |= {"PODOPS_LOCK_TOKEN": "glpat-test", "CI_SERVER_HOST": "gitlab.example", "CI_PROJECT_PATH": "me/show",
-            "CI_COMMIT_BRANCH": "main", "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{origin}.insteadOf",
+    env |= {"PODOPS_LOCK_TOKEN": "glpat-test", "CI_SERVER_HOST": "gitlab.example",
+            "CI_PROJECT_PATH": "me/show", "CI_COMMIT_BRANCH": "main",
+            "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{origin}.insteadOf",
             "GIT_CONFIG_VALUE_0": "https://podops:glpat-test@gitlab.example/me/show.git"}
     result = gitlab_job(pipeline, job, git_copy, fresh_venv, env)
     assert result.returncode == 0, result.stdout + result.stderr
