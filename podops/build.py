@@ -152,11 +152,12 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
         if not show.private:
             plan.add(urls.feed_path(show), feed.render_feed(show, item.episodes, item.base_url, source_date,
                                                             on_air=item.live))
-        _plan_asset(plan, show, show.image)
+        for asset in (show.image, *show.trailers.values()):
+            _plan_asset(plan, show, asset)
         for episode in item.episodes:
             if episode.chapters:
                 plan.add(urls.chapters_path(show, episode), feed.chapters_json(show, episode))
-            for asset in (episode.enclosure, episode.image, *episode.transcripts):
+            for asset in (episode.enclosure, episode.image, *episode.transcripts, *episode.alternates.values()):
                 _plan_asset(plan, show, asset)
     hidden = [item for item in releases if item.show.private]
     closed = sorted({urlsplit(item.base_url).path.rstrip("/") + f"/{capability.PRIVATE_FOLDER}/" for item in hidden})

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from podops.errors import Diagnostic
 
@@ -27,6 +28,8 @@ class Asset:
     captions: bool = False
     path: Path | None = None  # resolved local file, set by the loader once it is known to be safe
     sha256: str | None = None  # content hash of a local file, set by the probe stage
+    bitrate: int | None = None  # bits per second of a local alternate enclosure, set by the probe stage
+    sri: str | None = None  # its SRI hash (sha384-…) for podcast:integrity, set by the probe stage
     field: str = ""  # dotted field path, for diagnostics
 
 
@@ -112,6 +115,10 @@ class Episode(Resource):
     transcripts: list[Asset] = field(default_factory=list)
     persons: list[Person] = field(default_factory=list)
     funding: list[Link] = field(default_factory=list)
+    season_name: str | None = None  # podcast:season name
+    episode_display: str | None = None  # podcast:episode display
+    tags: dict[str, Any] = field(default_factory=dict)  # the validated Podcasting 2.0 fields (load/namespace.py)
+    alternates: dict[int, Asset] = field(default_factory=dict)  # alternateEnclosures[i].file, probed
 
     @property
     def feed_guid(self) -> str:
@@ -245,6 +252,8 @@ class Show(Resource):
     episodes: list[Episode] = field(default_factory=list, repr=False)  # repr is a page cache key
     subscribers: list[Subscriber] = field(default_factory=list, repr=False)  # pages never show them
     channels: list[Channel] = field(default_factory=list, repr=False)
+    tags: dict[str, Any] = field(default_factory=dict)  # the validated Podcasting 2.0 fields (load/namespace.py)
+    trailers: dict[int, Asset] = field(default_factory=dict)  # trailers[i].file, probed
 
 
 @dataclass

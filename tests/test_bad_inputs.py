@@ -55,8 +55,46 @@ def episode(old: str, new: str) -> dict[str, str]:
 
 BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
 
+VALUE = "value:\n  - type: lightning\n    method: keysend\n    recipients:\n"
 # id, files to change, expected diagnostic prefix, expected words in the message
 CASES: list[tuple[str, dict, str, str]] = [
+    # the Podcasting 2.0 tags (issue #14): each tag's rules, one diagnostic at the offending attribute
+    ("value-node-address", {"show.yaml": SHOW + VALUE + "      - {type: node, address: abc, split: 1}\n"},
+     "show.yaml:25:22: value[0].recipients[0].address: ", "66 hex characters"),
+    ("value-no-recipients", {"show.yaml": SHOW + VALUE.replace("    recipients:\n", "")},
+     "show.yaml:22:5: value[0].recipients: ", "is required"),
+    ("value-zero-splits", {"show.yaml": SHOW + VALUE + "      - {type: lnaddress, address: a@b.org, split: 0}\n"},
+     "show.yaml:24:5: value[0].recipients: ", "add up to 0"),
+    ("time-split-both", {EP: EPISODE + VALUE + "      - {type: lnaddress, address: a@b.org, split: 1}\n"
+                         "    timeSplits:\n      - startTime: 1\n        duration: 2\n"
+                         "        recipients: [{type: lnaddress, address: a@b.org, split: 1}]\n"
+                         "        remoteItem: {feedGuid: a94f5cc9-8c58-55fc-91fe-a324087a655b}\n"},
+     f"{EP}:25:9: value[0].timeSplits[0].remoteItem: ", "not both"),
+    ("location-geo", {"show.yaml": SHOW + "locations:\n  - {name: Austin, geo: 30.2672 97.7431}\n"},
+     "show.yaml:22:20: locations[0].geo: ", "is not a geo: URI"),
+    ("location-osm", {EP: EPISODE + "locations:\n  - name: Austin\n    osm: relation 113314\n"},
+     f"{EP}:18:5: locations[0].osm: ", "OpenStreetMap"),
+    ("frequency-count", {"show.yaml": SHOW + "updateFrequency:\n  text: Ten\n  rrule: FREQ=WEEKLY;COUNT=10\n"},
+     "show.yaml:23:3: updateFrequency.rrule: ", "COUNT needs dtstart"),
+    ("social-disabled", {EP: EPISODE + "socialInteract:\n  - protocol: disabled\n    uri: https://example.org/p\n"},
+     f"{EP}:18:5: socialInteract[0].uri: ", "takes no other attribute"),
+    ("block-twice", {"show.yaml": SHOW + "blocks:\n  - {id: google, block: true}\n  - {id: google, block: false}\n"},
+     "show.yaml:23:5: blocks[1]: ", "already given at blocks[0]"),
+    ("trailer-nothing", {"show.yaml": SHOW + "trailers:\n  - title: Soon\n    pubdate: 2021-04-01T08:00:00Z\n"},
+     "show.yaml:22:5: trailers[0]: ", "needs file"),
+    ("alternate-nothing", {EP: EPISODE + "alternateEnclosures:\n  - title: HQ\n"},
+     f"{EP}:17:5: alternateEnclosures[0]: ", "needs file"),
+    ("alternate-escape", {EP: EPISODE + "alternateEnclosures:\n  - file: ../outside.opus\n"},
+     f"{EP}:17:5: alternateEnclosures[0].file: ", "escapes the production"),
+    ("season-name-alone", episode("    season: 1\n", "    seasonName: First\n"),
+     f"{EP}:9:5: metadata.labels.seasonName: ", "needs metadata.labels.season"),
+    ("publisher-medium", {"show.yaml": SHOW + "publisher:\n  feedGuid: 003af0a0-6a45-55cf-b765-68e3d349551a\n"
+                          "  medium: music\n"}, "show.yaml:23:3: publisher.medium: ", "medium publisher"),
+    ("podroll-guid", {"show.yaml": SHOW + "podroll:\n  - feedGuid: not-a-uuid\n"},
+     "show.yaml:22:5: podroll[0].feedGuid: ", "not a UUID"),
+    ("integrity-sri", {EP: EPISODE + "alternateEnclosures:\n  - type: audio/opus\n"
+                       "    sources: [{uri: https://example.org/a.opus}]\n    integrity: {type: sri, value: md5-x}\n"},
+     f"{EP}:19:28: alternateEnclosures[0].integrity.value: ", "sha384-"),
     ("show-missing", {"show.yaml": None}, "show.yaml: ", "not found"),
     ("show-empty", {"show.yaml": ""}, "show.yaml:1:1: ", "expected a mapping at top level, got nothing"),
     ("show-list", {"show.yaml": "- a\n- b\n"}, "show.yaml:1:1: ", "got a list"),

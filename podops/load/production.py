@@ -21,6 +21,7 @@ from podops.errors import Diagnostic, Problems, ResourceError
 from podops.load.references import link_channels, link_episodes
 from podops.load.resources import to_channel, to_episode, to_show, to_subscriber_list
 from podops.load.schema import CHANNEL, EPISODE, SHOW, SUBSCRIBERS
+from podops.load.tagrules import check_tags
 from podops.load.validate import Validator, is_secret
 from podops.load.yamlfile import MAX_BYTES, Mapping, load, load_bytes, regular_size
 from podops.model import (
@@ -176,7 +177,19 @@ def _read(path: Path, display: str, raw: bytes | None = None) -> Read:
     _drop_secrets(data, "", display, problems)
     validator = Validator(display, problems)
     values = validator.check(SPECS[kind], data, "", (1, 1)) or {}
+    for field, message, severity in check_tags(kind, values):  # the namespace's rules across attributes
+        line, column = _mark(validator.marks, field)
+        problems.add(display, line, column, field, message, severity)
     return kind, values, validator.marks, problems.items
+
+
+def _mark(marks: dict[str, Any], field: str) -> tuple[int, int]:
+    """Position of a dotted field, or of its nearest known parent."""
+    while field:
+        if field in marks:
+            return marks[field]
+        field = field.rpartition(".")[0] if "." in field else ""
+    return (1, 1)
 
 
 def _drop_secrets(node: Any, path: str, display: str, problems: Problems) -> None:

@@ -99,7 +99,7 @@ def link_episodes(production: Production, episodes: list[Episode], problems: Pro
             _dup(problems, show, "kind", f"a second show in one production folder (first: {other.display})")
         by_folder[show.root] = show
         _check_categories(show, problems)
-        _check_assets(show, [show.image], production.root, problems)
+        _check_assets(show, [show.image, *show.trailers.values()], production.root, problems)
         if show.link and check_url(show.link):
             _dup(problems, show, "description.link.uri", check_url(show.link) or "")
     names: dict[str, Show] = {}
@@ -128,8 +128,8 @@ def link_episodes(production: Production, episodes: list[Episode], problems: Pro
                      f"{episode.parent!r} names no show (shows: {known})")
             continue
         parent.episodes.append(episode)
-        _check_assets(parent, [episode.image, episode.enclosure, *episode.transcripts], production.root,
-                      problems, episode)
+        _check_assets(parent, [episode.image, episode.enclosure, *episode.transcripts, *episode.alternates.values()],
+                      production.root, problems, episode)
     for show in production.shows:
         show.episodes.sort(key=lambda e: (e.name, e.display))
         _check_episodes(show, problems)

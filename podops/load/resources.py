@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from podops import live
+from podops.load.namespace import EPISODE_TAGS, SHOW_TAGS
 from podops.load.schema import DEFAULT_PAGE_SIZE, WEEKDAYS
 from podops.model import (
     Asset,
@@ -88,7 +89,19 @@ def to_show(values: dict[str, Any], path: Path, display: str, marks: dict[str, A
         keep_ended_days=_get(values, "live.keepEndedDays", 7),
         markdown=_get(values, "site.markdown") or "commonmark",
         markdown_extensions=[e for e in _get(values, "site.markdownExtensions") or [] if e],
+        tags=_tags(values, SHOW_TAGS), trailers=_files(values.get("trailers"), "trailers"),
     )
+
+
+def _tags(values: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    """The namespace fields that are set, as validated (render/namespace.py writes them)."""
+    return {key: values[key] for key in declared if values.get(key) not in (None, [], {})}
+
+
+def _files(entries: list[Any] | None, field: str) -> dict[int, Asset]:
+    """Local files of namespace entries (trailers, alternate enclosures), to be resolved and probed."""
+    return {i: Asset(entry["file"].strip(), "local", field=f"{field}[{i}].file")
+            for i, entry in enumerate(entries or []) if isinstance(entry, dict) and entry.get("file")}
 
 
 def _private(values: dict[str, Any], marks: dict[str, Any]) -> bool:
@@ -135,6 +148,9 @@ def to_episode(values: dict[str, Any], path: Path, display: str, marks: dict[str
                          and c.get("start") is not None), key=lambda c: c.start),
         transcripts=[t for t in transcripts if t],
         persons=_persons(values.get("persons")), funding=_links(values.get("funding")),
+        season_name=_get(values, "metadata.labels.seasonName"),
+        episode_display=_get(values, "metadata.labels.episodeDisplay"),
+        tags=_tags(values, EPISODE_TAGS), alternates=_files(values.get("alternateEnclosures"), "alternateEnclosures"),
     )
 
 

@@ -7,8 +7,13 @@ camelCase style and are marked "podops" in their docs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from podops.load import namespace
+from podops.load.fields import MAX_TITLE as MAX_TITLE  # noqa: F401 - imported from here by the commands
+from podops.load.fields import Field
+from podops.load.fields import choice as _choice
+from podops.load.fields import items as _list
+from podops.load.fields import struct as _struct
+from podops.load.fields import text as _t
 from podops.load.vocabulary import CATEGORIES, MEDIUMS
 
 SCHEMA_ID = "https://podops.dev/schema/v1/resource.json"
@@ -18,7 +23,6 @@ GUID_PATTERN = r"^[0-9a-f]{12}$"
 # local part, RFC 1035 labels, at least one dot in the domain.
 EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                  r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-MAX_TITLE = 499
 MAX_TEXT = 10_000
 MAX_URL = 2_000
 DEFAULT_PAGE_SIZE = 20  # API collection pages, as Autopod's limit: default 20, maximum 100
@@ -40,36 +44,6 @@ MARKDOWN_EXTENSIONS = ("abbr", "admonition", "attr_list", "def_list", "extra", "
 # What `podops notify` announces (README "Events"); live_* once live channels exist.
 EVENT_TYPES = ("show_updated", "episode_published", "episode_updated", "episode_unpublished",
                "live_started", "live_ended")
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a resource: its kind, limits and documentation."""
-
-    kind: str  # text name guid uuid date url email flag choice int duration language struct list any
-    doc: str = ""
-    required: bool = False
-    max: int | None = None  # characters for text, the largest value for int
-    minimum: int | None = None
-    choices: tuple[str, ...] = ()
-    fields: dict[str, Field] = field(default_factory=dict)
-    item: Field | None = None
-
-
-def _t(doc: str, required: bool = False, max: int = MAX_TITLE) -> Field:
-    return Field("text", doc, required, max)
-
-
-def _choice(doc: str, *choices: str) -> Field:
-    return Field("choice", doc, choices=choices)
-
-
-def _struct(doc: str, required: bool = False, /, **fields: Field) -> Field:
-    return Field("struct", doc, required, fields=fields)
-
-
-def _list(doc: str, item: Field, required: bool = False) -> Field:
-    return Field("list", doc, required, item=item)
 
 
 def asset(doc: str, required: bool = False) -> Field:
@@ -213,6 +187,7 @@ SHOW = _struct(
         keepEndedDays=Field("int", "Days an ended live event stays in the feed (default 7).", minimum=0),
     ),
     episodes=_list("PodOps single-file import output; ignored.", Field("any")),
+    **namespace.SHOW_TAGS,
 )
 
 EPISODE = _struct(
@@ -231,7 +206,11 @@ EPISODE = _struct(
         labels=_struct(
             "Episode switches.",
             season=Field("int", "Season number.", minimum=1),
+            seasonName=_t("Name of the season (podcast:season name, ≤ 128 characters; default Season N).",
+                          max=128),
             episode=Field("int", "Episode number.", minimum=1),
+            episodeDisplay=_t("What apps show instead of the number, e.g. Ch.3 (podcast:episode display, "
+                              "≤ 32 characters).", max=32),
             type=_choice("full, trailer or bonus.", "full", "trailer", "bonus"),
             status=_choice("podops: published, draft (never emitted) or archived (removed).",
                            "published", "draft", "archived"),
@@ -263,6 +242,7 @@ EPISODE = _struct(
     transcripts=_list("podops: transcripts (podcast:transcript).", asset("A transcript file.")),
     persons=_list("podops: podcast:person credits (replace the show's).", PERSON),
     funding=_list("podops: podcast:funding links.", FUNDING),
+    **namespace.EPISODE_TAGS,
 )
 
 # The transcript asset carries two extra fields.

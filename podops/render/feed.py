@@ -138,7 +138,9 @@ def _channel_elements(show: Show, base_url: str, feed_url: str, guid: str) -> li
     if show.license:
         attrib = {"url": show.license.uri} if show.license.uri else {}
         elements.append(Element("podcast:license", show.license.title, attrib))
-    return elements + _funding(show.funding) + _persons(show.persons)
+    from podops.render import namespace  # it builds on Element: imported once this module is
+
+    return elements + _funding(show.funding) + _persons(show.persons) + namespace.channel_tags(show, base_url)
 
 
 def _item_elements(show: Show, episode: Episode, base_url: str) -> list[Element]:
@@ -158,9 +160,11 @@ def _item_elements(show: Show, episode: Episode, base_url: str) -> list[Element]
         elements.append(Element("itunes:block", "Yes"))
     if episode.season is not None:
         # name is optional in the spec but required by the namespace's own XSD; give both what they want
-        elements.append(Element("podcast:season", str(episode.season), {"name": f"Season {episode.season}"}))
+        name = episode.season_name or f"Season {episode.season}"
+        elements.append(Element("podcast:season", str(episode.season), {"name": name}))
     if episode.number is not None:
-        elements.append(Element("podcast:episode", str(episode.number)))
+        display = {"display": episode.episode_display} if episode.episode_display else {}
+        elements.append(Element("podcast:episode", str(episode.number), display))
     for transcript in episode.transcripts:
         attrib = {"url": urls.asset_url(base_url, show, transcript),
                   "type": transcript.type or "text/plain"}
@@ -172,7 +176,10 @@ def _item_elements(show: Show, episode: Episode, base_url: str) -> list[Element]
     if episode.chapters:
         url = urls.absolute(base_url, urls.chapters_path(show, episode))
         elements.append(Element("podcast:chapters", attrib={"url": url, "type": "application/json+chapters"}))
-    return elements + _funding(episode.funding) + _persons(episode.persons)
+    from podops.render import namespace
+
+    elements += _funding(episode.funding) + _persons(episode.persons)
+    return elements + namespace.item_tags(show, episode, base_url)
 
 
 def _live_item(show: Show, on_air: OnAir, event: LiveEvent, base_url: str) -> Element:

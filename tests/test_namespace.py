@@ -1,0 +1,126 @@
+"""Every Podcasting 2.0 tag a show or episode can carry: the namespace docs' own examples, written from YAML.
+
+The YAML in ``tests/data/namespace/`` holds the examples of ``docs/tags/*.md``; the feed built from
+it must contain each example of ``examples.xml`` (attributes compared as values: ``73.0`` is ``73``,
+a date is the same moment in any zone), validate against the namespace's XSD wherever it defines
+the tag, and still be read by feedparser and podcastparser.
+"""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import podcastparser
+import pytest
+from conftest import DATA, EPISODE, SHOW, invoke, write_production
+from lxml import etree
+
+from podops.render.feed import PODCAST
+
+TAGS = DATA / "namespace"
+EP = "episodes/episode-6d1048a48504.yaml"
+LABELS = "    season: 3\n    seasonName: Race for the Whitehouse 2020\n    episode: 204\n    episodeDisplay: Ch.3\n"
+# What the XSD (tests/data/schemas/podcast.xsd) predates: the 2025 location attributes, valueTimeSplit
+NEWER_THAN_XSD = {"location": ("rel", "country"), "value": ("valueTimeSplit",)}
+
+
+def tagged_production(root: Path, show_extra: str = "", episode_extra: str = "") -> Path:
+    """The base production with every namespace tag of the docs' examples."""
+    episode = EPISODE.replace("    season: 1\n    episode: 1\n", LABELS)
+    return write_production(root, {
+        "show.yaml": SHOW + (TAGS / "show-tags.yaml").read_text() + show_extra,
+        EP: episode + (TAGS / "episode-tags.yaml").read_text() + episode_extra,
+    })
+
+
+@pytest.fixture(scope="module")
+def feed(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    tmp = tmp_path_factory.mktemp("namespace")
+    prod = tagged_production(tmp / "prod")
+    result = invoke("build", prod, "-o", tmp / "public")
+    assert result.exit_code == 0, result.output
+    return (tmp / "public" / "test-show" / "feed.xml").read_bytes()
+
+
+def _value(name: str, value: str) -> Any:
+    if name == "pubdate":
+        return parsedate_to_datetime(value)
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def shape(element: Any) -> tuple[Any, ...]:
+    """An element as comparable data: tag, attribute values, text, children."""
+    attrib = tuple(sorted((k, _value(k, v)) for k, v in element.attrib.items()))
+    return (etree.QName(element).localname, attrib, (element.text or "").strip(),
+            tuple(shape(child) for child in element if isinstance(child.tag, str)))
+
+
+def examples(level: str) -> list[Any]:
+    root = etree.parse(str(TAGS / "examples.xml")).getroot()
+    return list(root.find(level))
+
+
+@pytest.mark.parametrize("level, parent", [("channel", "channel"), ("item", "channel/item")])
+def test_every_doc_example_is_in_the_built_feed(feed: bytes, level: str, parent: str) -> None:
+    written = [shape(e) for e in etree.fromstring(feed).find(parent) if etree.QName(e).namespace == PODCAST]
+    for example in examples(level):
+        assert shape(example) in written, etree.tostring(example).decode()
+
+
+def test_namespace_elements_validate_against_the_official_xsd(feed: bytes) -> None:
+    schema = etree.XMLSchema(etree.parse(str(DATA / "schemas" / "podcast-wrapper.xsd")))
+    declared = {e.get("name") for e in etree.parse(str(DATA / "schemas" / "podcast.xsd")).getroot() if e.get("name")}
+    checked = set()
+    for element in etree.fromstring(feed).iter(f"{{{PODCAST}}}*"):
+        name = etree.QName(element).localname
+        if name not in declared or element.getparent().tag in (f"{{{PODCAST}}}value",):
+            continue
+        copy = etree.fromstring(etree.tostring(element))
+        for newer in NEWER_THAN_XSD.get(name, ()):
+            copy.attrib.pop(newer, None)
+            for child in copy.findall(f"{{{PODCAST}}}{newer}"):
+                copy.remove(child)
+        wrapper = etree.Element(f"{{{PODCAST}}}test-wrapper", nsmap={None: PODCAST})
+        wrapper.append(copy)
+        assert schema.validate(wrapper), (name, schema.error_log)
+        checked.add(name)
+    assert {"value", "location", "soundbite", "season", "episode"} <= checked
+
+
+def test_feedparser_and_podcastparser_still_read_the_feed(feed: bytes) -> None:
+    parsed = feedparser.parse(feed)
+    assert not parsed.bozo, parsed.bozo_exception
+    assert parsed.entries[0].title == "Episode One"
+    show = podcastparser.parse("https://example.com/test-show/feed.xml", BytesIO(feed))
+    assert [e["title"] for e in show["episodes"]] == ["Episode One"]
+    assert show["episodes"][0]["enclosures"][0]["url"] == "https://example.com/test-show/media/assets/ep.mp3"
+
+
+def test_a_private_show_blocks_every_platform_and_nothing_else(tmp_path: Path) -> None:
+    prod = tagged_production(tmp_path / "prod", "private: true\n")
+    (prod / "subscribers.yaml").write_text(
+        "apiVersion: v1\nkind: subscribers\nmetadata:\n  name: listeners\n  guid: 5ab5c71be000\n"
+        "  parent: aaa94297acfc\nsubscribers:\n  - email: ann@example.org\n")
+    result = invoke("build", prod, "-o", tmp_path / "public", env={"PODOPS_SECRET": "s" * 32})
+    assert result.exit_code == 0, result.output
+    feeds = list((tmp_path / "public").rglob("feed.xml")) + list((tmp_path / "public").rglob("*.rss"))
+    assert feeds
+    for path in feeds:
+        blocks = etree.parse(str(path)).getroot().findall(f"channel/{{{PODCAST}}}block")
+        assert [(b.get("id"), b.text) for b in blocks] == [(None, "yes")]
+
+
+def test_season_name_defaults_to_season_n_for_the_xsd(tmp_path: Path) -> None:
+    prod = write_production(tmp_path / "prod")
+    assert invoke("build", prod, "-o", tmp_path / "public").exit_code == 0
+    item = etree.parse(str(tmp_path / "public" / "test-show" / "feed.xml")).getroot().find("channel/item")
+    season = item.find(f"{{{PODCAST}}}season")
+    assert (season.text, season.get("name")) == ("1", "Season 1")
+    assert item.find(f"{{{PODCAST}}}episode").get("display") is None
