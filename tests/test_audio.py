@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import MEDIA
 
-from podops.probe.audio import probe_audio
+from podops.probe.audio import probe_alternate, probe_audio
 from podops.probe.media import ProbeError
 
 TRUTH = json.loads((MEDIA / "truth.json").read_text())
@@ -82,3 +82,34 @@ def test_an_hour_long_probe_reads_headers_and_samples_not_every_frame(tmp_path, 
     assert calls == []  # header + samples only
     probe_audio(MEDIA / "vbr_noxing.mp3")
     assert len(calls) == 1  # no Xing header: only a full walk knows the duration
+
+
+# Other versions of an episode (podcast:alternateEnclosure) and trailers: read by mutagen, hashed for SRI
+@pytest.mark.parametrize("name, mime, codecs", [("alt.m4a", "audio/mp4", "mp4a.40.2"), ("alt.opus", "audio/opus", "opus"),
+                                                ("cbr.mp3", "audio/mpeg", "mp3")])
+def test_alternates_are_measured_from_their_content(name: str, mime: str, codecs: str) -> None:
+    import base64
+    import hashlib
+    import subprocess
+
+    info = probe_alternate(MEDIA / name)
+    data = (MEDIA / name).read_bytes()
+    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", str(MEDIA / name), "-f", "s16le", "-ac", "1", "-ar", "8000",
+                          "-"], check=True, capture_output=True).stdout
+    assert (info.mime, info.codecs, info.size) == (mime, codecs, len(data))
+    assert abs(info.duration - len(pcm) / 2 / 8000) < 0.1  # an ffmpeg full decode is the truth
+    assert 16_000 < info.bitrate < 100_000
+    assert info.sri == "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()  # W3C SRI
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "empty file"),
+    (b"<html><script>alert(1)</script></html>", "not a media file"),
+    (b"OggS" + bytes(60), "not a readable"),
+    (b"\x00\x00\x00\x1cftypM4A " + bytes(100), "not a readable"),
+])
+def test_a_damaged_or_foreign_alternate_is_a_named_error(tmp_path, content: bytes, words: str) -> None:
+    path = tmp_path / "alt.m4a"
+    path.write_bytes(content)
+    with pytest.raises(ProbeError, match=words):
+        probe_alternate(path)

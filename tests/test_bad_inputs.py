@@ -84,6 +84,17 @@ CASES: list[tuple[str, dict, str, str]] = [
      "show.yaml:22:5: trailers[0]: ", "needs file"),
     ("alternate-nothing", {EP: EPISODE + "alternateEnclosures:\n  - title: HQ\n"},
      f"{EP}:17:5: alternateEnclosures[0]: ", "needs file"),
+    ("alternate-html", {EP: EPISODE + "alternateEnclosures:\n  - file: assets/alt.m4a\n",
+                        "assets/alt.m4a": b"<html><script>alert(1)</script></html>"},
+     f"{EP}:17:5: alternateEnclosures[0].file: ", "not a media file"),
+    ("alternate-svg-name", {EP: EPISODE + "alternateEnclosures:\n  - file: assets/alt.svg\n",
+                            "assets/alt.svg": MEDIA / "alt.m4a"},
+     f"{EP}:17:5: alternateEnclosures[0].file: ", "must be named"),
+    ("alternate-renamed", {EP: EPISODE + "alternateEnclosures:\n  - file: assets/alt.opus\n",
+                           "assets/alt.opus": MEDIA / "alt.m4a"},
+     f"{EP}:17:5: alternateEnclosures[0].file: ", "the content is audio/mp4"),
+    ("trailer-missing", {"show.yaml": SHOW + "trailers:\n  - {title: Soon, pubdate: 2021-04-01T08:00:00Z, "
+                         "file: assets/nope.m4a}\n"}, "show.yaml:22:50: trailers[0].file: ", "file not found"),
     ("alternate-escape", {EP: EPISODE + "alternateEnclosures:\n  - file: ../outside.opus\n"},
      f"{EP}:17:5: alternateEnclosures[0].file: ", "escapes the production"),
     ("season-name-alone", episode("    season: 1\n", "    seasonName: First\n"),
@@ -672,6 +683,16 @@ def test_item7_a_special_file_used_as_media_is_refused(tmp_path: Path, kind: str
     prod, out, before = built(tmp_path, with_transcript("t.vtt", "WEBVTT\n"))
     _special(prod / where, kind)
     failed(invoke("build", prod, "-o", out), f"{line} is {SPECIAL_WORDS[kind]}, not a regular file: refused")
+    assert tree_hash(out) == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_item7_a_special_file_as_another_version_of_the_audio_is_refused(tmp_path: Path, kind: str) -> None:
+    prod, out, before = built(tmp_path, {EP: EPISODE + "alternateEnclosures:\n  - file: assets/alt.opus\n",
+                                         "assets/alt.opus": MEDIA / "alt.opus"})
+    _special(prod / "assets/alt.opus", kind)
+    failed(invoke("build", prod, "-o", out), f"{EP}:17:5: alternateEnclosures[0].file: 'assets/alt.opus' is "
+           f"{SPECIAL_WORDS[kind]}, not a regular file: refused")
     assert tree_hash(out) == before
 
 

@@ -124,3 +124,40 @@ def test_season_name_defaults_to_season_n_for_the_xsd(tmp_path: Path) -> None:
     season = item.find(f"{{{PODCAST}}}season")
     assert (season.text, season.get("name")) == ("1", "Season 1")
     assert item.find(f"{{{PODCAST}}}episode").get("display") is None
+
+
+def test_local_alternates_and_trailers_are_probed_hashed_and_published(tmp_path: Path) -> None:
+    import base64
+    import hashlib
+
+    from conftest import MEDIA
+
+    prod = write_production(tmp_path / "prod", {
+        "show.yaml": SHOW + "trailers:\n  - title: Season two\n    pubdate: 2021-04-01T08:00:00Z\n"
+                     "    file: assets/trailer.m4a\n    season: 2\n",
+        EP: EPISODE + "alternateEnclosures:\n  - file: assets/alt.m4a\n    title: AAC\n"
+                      "  - file: assets/alt.opus\n    title: Opus\n    lang: en-US\n    sources:\n"
+                      "      - uri: ipfs://QmX33FYehk6ckGQ6g1D9D3FqZPix5JpKstKQKbaS8quUFb\n",
+        "assets/alt.m4a": MEDIA / "alt.m4a", "assets/alt.opus": MEDIA / "alt.opus",
+        "assets/trailer.m4a": MEDIA / "alt.m4a"})
+    out = tmp_path / "public"
+    result = invoke("build", prod, "-o", out)
+    assert result.exit_code == 0, result.output
+    channel = etree.parse(str(out / "test-show" / "feed.xml")).getroot().find("channel")
+    trailer = channel.find(f"{{{PODCAST}}}trailer")
+    assert dict(trailer.attrib) == {"url": "https://example.com/test-show/media/assets/trailer.m4a",
+                                    "pubdate": "Thu, 01 Apr 2021 08:00:00 +0000",
+                                    "length": str((MEDIA / "alt.m4a").stat().st_size), "type": "audio/mp4",
+                                    "season": "2"}
+    found = channel.find("item").findall(f"{{{PODCAST}}}alternateEnclosure")
+    assert [(a.get("type"), a.get("title")) for a in found] == [("audio/mp4", "AAC"), ("audio/opus", "Opus")]
+    for alternate, name in zip(found, ("alt.m4a", "alt.opus"), strict=True):
+        data = (MEDIA / name).read_bytes()
+        assert alternate.get("length") == str(len(data)) and int(alternate.get("bitrate")) > 16000
+        sources = [s.get("uri") for s in alternate.findall(f"{{{PODCAST}}}source")]
+        assert sources[0] == f"https://example.com/test-show/media/assets/{name}"
+        assert (out / "test-show" / "media" / "assets" / name).read_bytes() == data
+        integrity = alternate.find(f"{{{PODCAST}}}integrity")
+        assert integrity.get("type") == "sri"
+        assert integrity.get("value") == "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+    assert found[1].get("lang") == "en-US" and sources[1].startswith("ipfs://")

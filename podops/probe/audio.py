@@ -10,14 +10,20 @@ episode then costs about what a one-minute one does. Results are cached by conte
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import mmap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import mutagen
+import mutagen.flac
 import mutagen.id3
 import mutagen.mp3
+import mutagen.mp4
+import mutagen.oggopus
+import mutagen.oggvorbis
 from mutagen.mp3 import _util as mp3util
 
 from podops.probe.media import AUDIO_MIME, ProbeError
@@ -266,3 +272,69 @@ def probe_audio(path: Path) -> AudioInfo:
 def data_short(expected_bytes: int, size: int, offset: int) -> bool:
     """True when the file ends well before the header's byte count (a cut-off upload)."""
     return offset + expected_bytes > size + 1024
+
+
+@dataclass(frozen=True)
+class AlternateInfo:
+    """What podcast:alternateEnclosure (and podcast:trailer) need to know about a local media file."""
+
+    size: int
+    duration: float
+    bitrate: int
+    mime: str
+    codecs: str
+    sri: str  # W3C Subresource Integrity of the whole file, for podcast:integrity (docs/tags/integrity.md)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for the probe cache."""
+        return asdict(self)
+
+
+def _container(path: Path) -> tuple[str, Any]:
+    """The MIME type and mutagen reader of a file, from its first bytes (never its name)."""
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    if head[4:8] == b"ftyp":  # ISO BMFF; the major brand says audio (M4A/M4B) or not
+        return ("audio/mp4" if head[8:12] in (b"M4A ", b"M4B ") else "video/mp4"), mutagen.mp4.MP4
+    if head.startswith(b"OggS"):
+        return ("audio/opus", mutagen.oggopus.OggOpus) if b"OpusHead" in head else (
+            "audio/ogg", mutagen.oggvorbis.OggVorbis)
+    if head.startswith(b"fLaC"):
+        return "audio/flac", mutagen.flac.FLAC
+    raise ProbeError("not a media file podops publishes as another version: use AAC (.m4a), Opus (.opus), "
+                     "Ogg Vorbis (.ogg), FLAC (.flac), MP3 (.mp3) or MP4 video (.mp4)")
+
+
+def probe_alternate(path: Path) -> AlternateInfo:
+    """Measure another version of an episode's audio (or a trailer): size, duration, bitrate, type, SRI hash."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ProbeError("empty file")
+    if size > MAX_AUDIO_BYTES:
+        raise ProbeError(f"file is {size} bytes; the limit is {MAX_AUDIO_BYTES} (200 MB)")
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        mp3 = probe_audio(path)
+        mime, codecs, duration, bitrate = AUDIO_MIME, "mp3", mp3.duration, mp3.bitrate
+    else:
+        mime, reader = _container(path)
+        try:
+            info: Any = reader(path).info  # mutagen ships no type hints
+            duration = float(info.length)
+            bitrate = int(getattr(info, "bitrate", 0) or 0)
+        except Exception as exc:  # mutagen raises many types on damaged input (security.md §7)
+            raise ProbeError(f"not a readable {mime.split('/')[1].upper()} file "
+                             f"({str(exc).strip() or 'damaged file'})") from None
+        codecs = {"audio/opus": "opus", "audio/ogg": "vorbis", "audio/flac": "flac"}.get(
+            mime, str(getattr(info, "codec", "") or ""))
+    if not duration > 0 or duration > 100 * 3600:
+        raise ProbeError("no audio (a duration of 0) or longer than 100 hours" if duration == duration
+                         else "no measurable duration")
+    bitrate = bitrate or int(round(size * 8 / duration))
+    digest = hashlib.sha384()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    sri = "sha384-" + base64.b64encode(digest.digest()).decode()
+    return AlternateInfo(size, round(duration, 3), bitrate, mime, codecs, sri)

@@ -22,22 +22,23 @@ from podops.errors import Problems
 from podops.load.vocabulary import TRANSCRIPT_TYPES
 from podops.model import Asset, Production, Progress, Resource
 from podops.probe.artwork import probe_image
-from podops.probe.audio import probe_audio
-from podops.probe.media import AUDIO_MIME, ProbeError, file_hash, name_problem
+from podops.probe.audio import probe_alternate, probe_audio
+from podops.probe.media import AUDIO_MIME, SUFFIXES, ProbeError, file_hash, name_problem
 from podops.probe.store import Store
 from podops.render.transcript import check_transcript
 
 PROBE_VERSION = "5"  # bump when probe results change meaning, so old cache entries are ignored
 PARALLEL_FROM = 8  # below this many cache misses a process pool costs more than it saves
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-TYPE_ALIASES = {".srt": ("application/srt",)}  # Podcasting 2.0 docs list both names for SubRip
+TYPE_ALIASES = {".srt": ("application/srt",)}
+ALTERNATE_SUFFIXES = frozenset(s for mime, names in SUFFIXES.items() if not mime.startswith("image/") for s in names)  # Podcasting 2.0 docs list both names for SubRip
 
 
 @dataclass
 class Job:
     """One file to probe and who asked for it."""
 
-    kind: str  # audio | image | text
+    kind: str  # audio | image | text | alternate (another version of the audio, a trailer)
     asset: Asset
     owner: Resource
 
@@ -49,6 +50,8 @@ def _probe(kind: str, path: str) -> tuple[str, Any]:
             return "ok", probe_audio(Path(path)).as_dict()
         if kind == "text":
             return "ok", check_transcript(Path(path))
+        if kind == "alternate":
+            return "ok", probe_alternate(Path(path)).as_dict()
         return "ok", probe_image(Path(path)).as_dict()
     except (ProbeError, ValueError) as exc:  # ValueError: a transcript's content
         return "error", str(exc)
@@ -61,12 +64,14 @@ def _jobs(production: Production) -> list[Job]:
     for show in production.shows:
         if show.image:
             jobs.append(Job("image", show.image, show))
+        jobs.extend(Job("alternate", t, show) for t in show.trailers.values())
         for episode in show.episodes:
             if episode.enclosure:
                 jobs.append(Job("audio", episode.enclosure, episode))
             if episode.image:
                 jobs.append(Job("image", episode.image, episode))
             jobs.extend(Job("text", t, episode) for t in episode.transcripts)
+            jobs.extend(Job("alternate", a, episode) for a in episode.alternates.values())
     return jobs
 
 
@@ -87,6 +92,10 @@ def probe_production(production: Production, store: Store, workers: int | None =
             if job.kind == "audio" and asset.size is None:
                 _report(problems, job, "enclosure.size",
                         "external enclosures need size (bytes) so the feed's length is exact")
+            continue
+        if job.kind == "alternate" and asset.path.suffix.lower() not in ALTERNATE_SUFFIXES:  # by name, first
+            _report(problems, job, asset.field, f"{asset.uri}: another version must be named "
+                    f"{', '.join(sorted(ALTERNATE_SUFFIXES))} (a web server serves the name's type)")
             continue
         if job.kind == "audio" and name_problem(asset.path, AUDIO_MIME):  # by name, before any reading
             _report(problems, job, asset.field, f"{asset.uri}: {name_problem(asset.path, AUDIO_MIME)}")
@@ -164,7 +173,7 @@ def _apply(job: Job, result: Any, problems: Problems) -> None:
     if status != "ok":
         _report(problems, job, asset.field, f"{asset.uri}: {data}")
         return
-    if job.kind == "image" and asset.path is not None and name_problem(asset.path, data["mime"]):
+    if job.kind in ("image", "alternate") and asset.path is not None and name_problem(asset.path, data["mime"]):
         _report(problems, job, asset.field, f"{asset.uri}: {name_problem(asset.path, data['mime'])}")
         return
     if job.kind == "text":
@@ -172,6 +181,9 @@ def _apply(job: Job, result: Any, problems: Problems) -> None:
         asset.type = asset.type or data["mime"]
         return
     asset.size, asset.type = data["size"], data["mime"]
+    if job.kind == "alternate":
+        asset.duration, asset.bitrate, asset.sri = data.get("duration"), data.get("bitrate"), data.get("sri")
+        return
     if job.kind == "audio":
         if "duration" not in data:
             _report(problems, job, asset.field, f"{asset.uri}: no duration measured")

@@ -9,7 +9,10 @@ AUDIO_MIME = "audio/mpeg"
 # What podops publishes, by content type, and the file suffixes a web server serves as that type:
 # a published name must agree with its content, or a host would serve it as something else
 # (an "MP3" named .svg is served as image/svg+xml, with its script live on the site's origin).
-SUFFIXES = {"audio/mpeg": (".mp3",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
+SUFFIXES = {"audio/mpeg": (".mp3",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",),
+            # other versions of an episode and trailers (podcast:alternateEnclosure, podcast:trailer)
+            "audio/mp4": (".m4a", ".m4b", ".mp4"), "video/mp4": (".mp4", ".m4v"), "audio/opus": (".opus",),
+            "audio/ogg": (".ogg", ".oga"), "audio/flac": (".flac",)}
 
 
 class ProbeError(Exception):

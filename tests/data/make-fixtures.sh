@@ -51,6 +51,9 @@ lame --quiet -b 64 --cbr --id3v2-only --tt "Episode 1" --ta "Jane Host" --tl "Or
 # MPEG-2 L3 22.05 kHz mono CBR, no ID3 and no Info tag: lame silently leaves out the Info
 # tag when an MPEG-2 mono frame is too small to hold it (below 56 kbps)
 lame --quiet -b 32 --cbr "$TMP/tone22.wav" mpeg2.mp3
+# other versions of cbr.mp3 (podcast:alternateEnclosure): AAC in MP4, Opus in Ogg
+ffmpeg -v error -y -i cbr.mp3 -c:a aac -b:a 64k -fflags +bitexact -map_metadata -1 alt.m4a
+ffmpeg -v error -y -i cbr.mp3 -c:a libopus -b:a 32k -fflags +bitexact -map_metadata -1 alt.opus
 
 head -c $(( $(stat -c %s cbr.mp3) / 2 )) cbr.mp3 >cbr_trunc_half.mp3
 head -c $(( $(stat -c %s vbr.mp3) / 2 )) vbr.mp3 >vbr_trunc_half.mp3
