@@ -85,8 +85,8 @@ def test_an_hour_long_probe_reads_headers_and_samples_not_every_frame(tmp_path, 
 
 
 # Other versions of an episode (podcast:alternateEnclosure) and trailers: read by mutagen, hashed for SRI
-@pytest.mark.parametrize("name, mime, codecs", [("alt.m4a", "audio/mp4", "mp4a.40.2"), ("alt.opus", "audio/opus", "opus"),
-                                                ("cbr.mp3", "audio/mpeg", "mp3")])
+@pytest.mark.parametrize("name, mime, codecs", [("alt.m4a", "audio/mp4", "mp4a.40.2"),
+                                                ("alt.opus", "audio/opus", "opus"), ("cbr.mp3", "audio/mpeg", "mp3")])
 def test_alternates_are_measured_from_their_content(name: str, mime: str, codecs: str) -> None:
     import base64
     import hashlib

@@ -30,8 +30,9 @@ from podops.render.transcript import check_transcript
 PROBE_VERSION = "5"  # bump when probe results change meaning, so old cache entries are ignored
 PARALLEL_FROM = 8  # below this many cache misses a process pool costs more than it saves
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-TYPE_ALIASES = {".srt": ("application/srt",)}
-ALTERNATE_SUFFIXES = frozenset(s for mime, names in SUFFIXES.items() if not mime.startswith("image/") for s in names)  # Podcasting 2.0 docs list both names for SubRip
+TYPE_ALIASES = {".srt": ("application/srt",)}  # Podcasting 2.0 docs list both names for SubRip
+# the names another version of an episode (or a trailer) may have: every published media suffix but artwork's
+ALTERNATE_SUFFIXES = frozenset(s for mime, names in SUFFIXES.items() if not mime.startswith("image/") for s in names)
 
 
 @dataclass
