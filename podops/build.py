@@ -85,6 +85,11 @@ def check(root: Path, probe: bool = True, base_url: str | None = None, drafts: b
             store.close()
     releases, rules = plan_releases(production, _now(now), drafts, base_url)
     problems.extend(rules)
+    from podops.render import markup
+    from podops.render.chapters import check_timestamps
+
+    _notes(releases, markup.use(markup.Notes()))  # each show's renderer, as a build assigns them
+    check_timestamps(releases, problems)
     if not drafts and not problems.errors:
         permanence.check(permanence.read(production.root, problems), production, releases, base_url, False,
                          problems)
@@ -143,7 +148,7 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
 
     Private shows are rendered only through :mod:`podops.render.private`, never into a public file.
     """
-    from podops.render import api, feed, search, site
+    from podops.render import api, chapters, feed, search, site
 
     plan = output.Plan()
     public = [item for item in releases if not item.show.private]
@@ -156,7 +161,7 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
             _plan_asset(plan, show, asset)
         for episode in item.episodes:
             if episode.chapters:
-                plan.add(urls.chapters_path(show, episode), feed.chapters_json(show, episode))
+                plan.add(urls.chapters_path(show, episode), chapters.chapters_json(show, episode))
             for asset in (episode.enclosure, episode.image, *episode.transcripts, *episode.alternates.values()):
                 _plan_asset(plan, show, asset)
     hidden = [item for item in releases if item.show.private]
@@ -289,6 +294,10 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         report.warnings = problems.warnings
         notes = caches.start_notes()
         notes.prerender(_notes(releases, notes), workers or os.cpu_count() or 1)
+        from podops.render.chapters import check_timestamps
+
+        check_timestamps(releases, problems)  # reads the notes' HTML: once each show's renderer is known
+        report.warnings = problems.warnings
         overrides = templates if templates.is_dir() else None
         placed = output.valid_placed(store.get("output", key))
         pages = caches.start_pages(overrides, out, key, placed)

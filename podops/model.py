@@ -247,6 +247,8 @@ class Show(Resource):
     private: bool = False  # only subscribers listen, each through a personal feed
     prefix: str = ""  # a private show's unguessable output folder, set by the build from the secret
     keep_ended_days: int = 7
+    chapter_timestamps: bool = True  # chapters.descriptionTimestamps: Spotify's timestamps in the description
+    chapter_frames: bool = False  # chapters.id3: CHAP/CTOC frames in the published copy of each MP3
     markdown: str = "commonmark"  # site.markdown: the renderer of its notes
     markdown_extensions: list[str] = field(default_factory=list)  # site.markdownExtensions (Python-Markdown)
     episodes: list[Episode] = field(default_factory=list, repr=False)  # repr is a page cache key

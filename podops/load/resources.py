@@ -87,6 +87,8 @@ def to_show(values: dict[str, Any], path: Path, display: str, marks: dict[str, A
         hubs=[hub for hub in values.get("websubHubs") or [] if hub],
         podping=bool(values.get("podping")),
         keep_ended_days=_get(values, "live.keepEndedDays", 7),
+        chapter_timestamps=_get(values, "chapters.descriptionTimestamps", True) is not False,
+        chapter_frames=_get(values, "chapters.id3", False) is True,
         markdown=_get(values, "site.markdown") or "commonmark",
         markdown_extensions=[e for e in _get(values, "site.markdownExtensions") or [] if e],
         tags=_tags(values, SHOW_TAGS), trailers=_files(values.get("trailers"), "trailers"),

@@ -182,6 +182,14 @@ SHOW = _struct(
     websubHubs=_list("podops: WebSub hubs the feed names (atom:link rel=hub); `podops notify` pings them.",
                      Field("url", "A hub, e.g. https://pubsubhubbub.appspot.com/.")),
     podping=Field("flag", "podops: announce feed changes through Podping (podcast:podping)."),
+    chapters=_struct(
+        "podops: what the episodes' chapters produce besides podcast:chapters and psc:chapters.",
+        descriptionTimestamps=Field("flag", "Timestamps in each episode's description, one per line, as "
+                                    "Spotify reads them (default true; only when there are at least three "
+                                    "chapters and the first starts at 0:00)."),
+        id3=Field("flag", "Write the chapters as ID3v2 CHAP/CTOC frames into the published copy of each "
+                  "local MP3, so they survive download (default false; the production's file is never changed)."),
+    ),
     live=_struct(
         "podops: how the show's live channels appear in its feed.",
         keepEndedDays=Field("int", "Days an ended live event stays in the feed (default 7).", minimum=0),

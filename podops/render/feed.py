@@ -8,7 +8,6 @@ Apple's tag reference and podcastindex.org/namespace/1.0 specify.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -20,12 +19,12 @@ from lxml import etree
 
 from podops import live, urls
 from podops.model import Episode, LiveEvent, OnAir, Show
-from podops.render import markup
+from podops.render import chapters, markup
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
-MAX_DESCRIPTION_BYTES = 4000  # Apple: channel and item <description> ≤ 4,000 bytes
+MAX_DESCRIPTION_BYTES = chapters.MAX_DESCRIPTION_BYTES  # Apple: channel and item <description> ≤ 4,000 bytes
 GENERATOR = "podops"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -42,7 +41,7 @@ class Element:
     def build(self, parent: Any) -> None:
         """Append this element to an lxml parent."""
         prefix, _, name = self.tag.rpartition(":")
-        uri = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "": None}[prefix]
+        uri = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "psc": chapters.PSC, "": None}[prefix]
         node = etree.SubElement(parent, f"{{{uri}}}{name}" if uri else name, self.attrib)
         node.text = self.text
         for child in self.children:
@@ -54,9 +53,10 @@ class PodcastExtension(BaseExtension):
 
     def __init__(self) -> None:
         self.elements: list[Element] = []
+        self.psc = False  # declare the Podlove namespace only in a feed that has psc:chapters
 
     def extend_ns(self) -> dict[str, str]:
-        return {"itunes": ITUNES, "podcast": PODCAST}
+        return {"itunes": ITUNES, "podcast": PODCAST, **({"psc": chapters.PSC} if self.psc else {})}
 
     def extend_rss(self, feed: Any) -> Any:
         channel = feed[0]
@@ -176,6 +176,10 @@ def _item_elements(show: Show, episode: Episode, base_url: str) -> list[Element]
     if episode.chapters:
         url = urls.absolute(base_url, urls.chapters_path(show, episode))
         elements.append(Element("podcast:chapters", attrib={"url": url, "type": "application/json+chapters"}))
+    psc = chapters.psc_chapters(episode)
+    if psc:  # Podlove Simple Chapters 1.2, inline: what Spotify reads
+        elements.append(Element("psc:chapters", attrib={"version": chapters.PSC_VERSION},
+                                children=[Element("psc:chapter", attrib=a) for a in psc]))
     from podops.render import namespace
 
     elements += _funding(episode.funding) + _persons(episode.persons)
@@ -217,22 +221,6 @@ def _live_item(show: Show, on_air: OnAir, event: LiveEvent, base_url: str) -> El
     return Element("podcast:liveItem", attrib=attrib, children=children)
 
 
-def chapters_json(show: Show, episode: Episode) -> bytes:
-    """The podcast:chapters file, JSON chapters format 1.2.0 (docs/tags/chapters.md)."""
-    chapters = []
-    for chapter in episode.chapters:
-        entry: dict[str, Any] = {"startTime": chapter.start, "title": chapter.title}
-        if chapter.url:
-            entry["url"] = chapter.url
-        if chapter.img:
-            entry["img"] = chapter.img
-        if not chapter.toc:
-            entry["toc"] = False
-        chapters.append(entry)
-    data = {"version": "1.2.0", "title": episode.title, "podcastName": show.title, "chapters": chapters}
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
-
-
 def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None,
                 feed_url: str | None = None, page_url: str | None = None,
                 on_air: list[OnAir] | None = None) -> bytes:
@@ -265,14 +253,16 @@ def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: 
     fg.podops.elements = _channel_elements(show, base_url, feed_url, guid)
     fg.podops.elements += [_live_item(show, channel, event, base_url)
                            for channel in on_air or [] for event in channel.events]
+    fg.podops.psc = any(chapters.listed(episode) for episode in episodes)
     for episode in reversed(episodes):  # feedgen prepends entries
         entry = fg.add_entry()
         entry.title(episode.title)
         entry.link(href=urls.absolute(base_url, urls.episode_dir(show, episode)))
         entry.guid(episode.feed_guid, permalink=False)
-        html = markup.episode_html(episode)
-        entry.description(markup.render(episode.summary) or episode.title)
-        entry.content(html, type="CDATA")
+        stamps = chapters.timestamps_html(show, episode)  # Spotify's chapters, also tappable in Apple's notes
+        entry.description(chapters.with_timestamps(markup.render(episode.summary) or episode.title, stamps,
+                                                   MAX_DESCRIPTION_BYTES))
+        entry.content(chapters.with_timestamps(markup.episode_html(episode), stamps), type="CDATA")
         if episode.date:
             entry.pubDate(episode.date)
         enclosure = episode.enclosure
