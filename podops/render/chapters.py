@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from typing import Any
 
 from podops.errors import Problems
@@ -45,8 +46,8 @@ def chapters_json(show: Show, episode: Episode) -> bytes:
 
 
 def listed(episode: Episode) -> list[Chapter]:
-    """The chapters a table of contents shows, by start (the loader sorts them)."""
-    return [chapter for chapter in episode.chapters if chapter.toc]
+    """The chapters a table of contents shows, by start (the loader sorts them; validation keeps them finite)."""
+    return [chapter for chapter in episode.chapters if chapter.toc and math.isfinite(chapter.start)]
 
 
 def npt(seconds: float) -> str:
