@@ -9,13 +9,11 @@ What cannot be carried over is dropped with a warning that points at the feed's 
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 import re
-import unicodedata
+import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -23,7 +21,6 @@ from urllib.parse import urljoin, urlsplit
 from podops.commands.feedreader import (
     MAX_CHAPTERS,
     MAX_FEED,
-    FeedReader,
     children,
     fetch,
     first,
@@ -31,7 +28,18 @@ from podops.commands.feedreader import (
     text_of,
     whole_number,
 )
+from podops.commands.importnames import (
+    external,
+    hex_guid,
+    parse_date_or_none,
+    prune,
+    rfc1123,
+    slugify,  # noqa: F401 - part of this module's interface (tests)
+    unique_name,
+)
+from podops.commands.liveimport import LiveImporter
 from podops.commands.scaffold import SCHEMA_FILE, schema_reference, write_schema
+from podops.commands.tagimport import CHANNEL_TAGS, ITEM_TAGS, TagReader
 from podops.errors import Diagnostic, PodopsError
 from podops.load.schema import MAX_TITLE
 from podops.load.validate import check_email, check_url, load_json, parse_date, parse_duration
@@ -60,60 +68,17 @@ CHANNEL_READ = frozenset({
     "image", "category", "item", "atom:link", "itunes:author", "itunes:owner", "itunes:image", "itunes:category",
     "itunes:explicit", "itunes:type", "itunes:block", "itunes:complete", "itunes:keywords", "itunes:new-feed-url",
     "podcast:guid", "podcast:locked", "podcast:medium", "podcast:license", "podcast:funding", "podcast:person",
-    "podcast:liveItem",
+    "podcast:liveItem", *CHANNEL_TAGS,
 })
-# What a podcast:liveItem becomes (docs/tags/live-item.md): a broadcast of a kind: channel, whose
-# stream is the enclosure; the old host's contentLink (its live page) is replaced by podops' own.
-LIVE_READ = frozenset({
-    "title", "description", "guid", "pubDate", "link", "enclosure", "podcast:alternateEnclosure", "itunes:image",
-    "podcast:contentLink", "podcast:person",
-})
-FORMATS = {"audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/aac": "aac", "audio/aacp": "aac", "audio/mp4": "aac",
-           "audio/ogg": "ogg", "application/ogg": "ogg", "audio/opus": "opus", "audio/flac": "flac"}
-HLS_TYPES = ("application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/mpegurl", "audio/x-mpegurl")
-DEFAULT_BROADCAST = 3600  # seconds: a liveItem without an end is read as an hour long
 ITEM_READ = frozenset({
     "title", "link", "description", "guid", "pubDate", "enclosure", "content:encoded", "itunes:image",
     "itunes:duration", "itunes:episodeType", "itunes:season", "itunes:episode", "itunes:explicit", "itunes:block",
     "podcast:season", "podcast:episode", "podcast:chapters", "podcast:transcript", "podcast:person",
-    "podcast:funding",
+    "podcast:funding", *ITEM_TAGS,
 })
 
 
-def hex_guid(seed: str) -> str:
-    """A stable 12-hex podops GUID for any string (a feed guid, a feed URL)."""
-    return hashlib.sha256(seed.encode()).hexdigest()[:12]
-
-
-def slugify(text: str) -> str:
-    """A URL segment from a title: ASCII, lowercase, dashes, at most 44 characters."""
-    text = re.sub(r"['’]", "", text)  # "Founder's" → "founders", not "founder-s"
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    if len(slug) > 44:
-        slug = slug[:45].rsplit("-", 1)[0] if "-" in slug[:45] else slug[:44]
-    return slug.strip("-")
-
-
-def unique_name(title: str, taken: set[str], filler: str, guid: str) -> str:
-    """A valid, unused ``metadata.name``: the title's slug, padded when short, suffixed when taken."""
-    base = slugify(title)
-    if len(base) < 8:
-        base = f"{base}-{filler}" if base else f"{filler}-{guid}"
-    name, number = base, 2
-    while name in taken:
-        suffix = f"-{number}"
-        name, number = base[: 44 - len(suffix)].rstrip("-_") + suffix, number + 1
-    taken.add(name)
-    return name
-
-
-def rfc1123(moment: datetime) -> str:
-    """The date format PodOps writes, always in UTC, independent of the locale."""
-    return format_datetime(moment.astimezone(UTC))
-
-
-class FeedImporter(FeedReader):
+class FeedImporter(LiveImporter):
     """Reads one channel into show and episode resources, collecting warnings at feed lines."""
 
     def __init__(self, display: str, origin: str, offline: bool = False, timeout: float = 30.0,
@@ -132,7 +97,7 @@ class FeedImporter(FeedReader):
         base = base_url if not base_url or base_url.endswith("/") else base_url + "/"
         ours = f"{base}{name}/feed.xml" if base else None
         if url.rstrip("/") == (ours or "").rstrip("/") or self.keep_new_feed_url:
-            return _external(url)
+            return external(url)
         self.warn(element, "itunes:new-feed-url", f"{url} points away from the new feed "
                   f"({ours or 'set --base-url'}): not carried, or apps would move every subscriber there "
                   "(--keep-new-feed-url keeps it)")
@@ -145,6 +110,14 @@ class FeedImporter(FeedReader):
         links = [a.get("href") for a in children(channel, "atom:link") if a.get("rel") == "self"]
         feed_url = next((u for u in [*links, self.origin] if u and not check_url(u)), None)
         guid_text = text_of(channel, "podcast:guid")
+        if guid_text:
+            try:
+                guid_text = str(uuid.UUID(guid_text))
+            except ValueError:
+                derived = podcast_guid(feed_url) if feed_url else "from the new feed's URL when built"
+                self.warn(first(channel, "podcast:guid"), "podcast:guid", f"{guid_text!r} is not a UUID: dropped "
+                          f"(derived again, as the namespace specifies: {derived})")
+                guid_text = None
         guid = hex_guid(guid_text or feed_url or title)
         labels = {"language": self.language(first(channel, "language"), text_of(channel, "language")),
                   "explicit": self.flag(channel, "itunes:explicit"),
@@ -178,7 +151,7 @@ class FeedImporter(FeedReader):
                 "title": title,
                 "summary": self.text(channel, "description", text_of(
                     channel, "description", "itunes:summary", "googleplay:description")) or title,
-                "link": _external(self.url(channel, "link", text_of(channel, "link"))),
+                "link": external(self.url(channel, "link", text_of(channel, "link"))),
                 "category": self.categories(channel),
                 "owner": {"name": owner_name, "email": email} if email else None,
                 "author": self.text(channel, "itunes:author",
@@ -190,12 +163,13 @@ class FeedImporter(FeedReader):
             },
             "image": image,
             "newFeedLink": self.new_feed_url(channel, unique_name(title, set(), "podcast", guid), base_url),
-            "feedLink": _external(feed_url),
+            "feedLink": external(feed_url),
             "podcastGuid": guid_text or (podcast_guid(feed_url) if feed_url else None),
             "site": {"baseUrl": base_url} if base_url else None,
             "funding": self.funding(channel), "persons": self.persons(channel),
+            **TagReader(self).channel(channel),
         }
-        return _prune(show)
+        return prune(show)
 
     def chapters(self, element: Any) -> list[dict[str, Any]]:
         """Read a podcast:chapters JSON file (next to a local feed, or over http) into chapter entries."""
@@ -280,115 +254,35 @@ class FeedImporter(FeedReader):
         if kind not in ("full", "trailer", "bonus"):
             self.warn(first(item, "itunes:episodeType"), "itunes:episodeType", f"{kind!r} read as full")
             kind = "full"
+        tags = TagReader(self)
+        season = self.number(item, "itunes:season", "podcast:season")
+        number = self.number(item, "itunes:episode", "podcast:episode")
         summary = text_of(item, "description", "itunes:summary", "content:encoded", "itunes:subtitle")
         notes = text_of(item, "content:encoded")
-        return _prune({
+        return prune({
             "apiVersion": "v1", "kind": "episode",
             "metadata": {"name": unique_name(title or "", names, "episode", guid), "guid": guid,
                          "parent": show_guid, "date": rfc1123(date),
                          "itemGuid": item_guid if item_guid != guid else None,
-                         "labels": {"season": self.number(item, "itunes:season", "podcast:season"),
-                                    "episode": self.number(item, "itunes:episode", "podcast:episode"),
+                         "labels": {"season": season, "episode": number, **tags.labels(item, season, number),
                                     "type": kind, "explicit": self.flag(item, "itunes:explicit"),
                                     "block": self.flag(item, "itunes:block")}},
             "description": {
                 "title": title or urlsplit(enclosure["uri"]).path.rsplit("/", 1)[-1],
                 "summary": self.text(item, "description", summary) or title or enclosure["uri"],
                 "episodeText": self.text(item, "content:encoded", notes) if notes != summary else None,
-                "link": _external(self.url(item, "link", text_of(item, "link")))},
+                "link": external(self.url(item, "link", text_of(item, "link")))},
             "image": self.image(item),
             "enclosure": enclosure,
             "chapters": [c for e in children(item, "podcast:chapters")[:1] for c in self.chapters(e)],
-            "transcripts": [_prune({"uri": uri, "rel": "external", "type": t.get("type"),
+            "transcripts": [prune({"uri": uri, "rel": "external", "type": t.get("type"),
                                     "language": self.language(t, t.get("language")),
                                     "captions": True if t.get("rel") == "captions" else None})
                             for t in children(item, "podcast:transcript")
                             if (uri := self.url(t, "podcast:transcript", t.get("url")))],
             "persons": self.persons(item), "funding": self.funding(item),
+            **tags.item(item),
         })
-
-
-    def broadcast(self, element: Any) -> tuple[str, dict[str, Any]] | None:
-        """A liveItem as (its stream URL, a schedule entry), or None (with a warning) when it has no stream."""
-        title = self.text(element, "title", text_of(element, "title"), MAX_TITLE) or "Live"
-        enclosure = first(element, "enclosure")
-        stream = self.url(enclosure, "enclosure", (enclosure.get("url") or "").strip()) \
-            if enclosure is not None else None
-        start = parse_date_or_none(element.get("start"))
-        if stream is None or start is None:
-            what = "no stream (enclosure)" if stream is None else f"start {element.get('start')!r} is no ISO 8601 date"
-            self.warn(element, "podcast:liveItem", f"live item {title!r}: {what}: skipped")
-            return None
-        end = parse_date_or_none(element.get("end"))
-        if end is None or end <= start:
-            self.warn(element, "podcast:liveItem", f"live item {title!r}: no end after its start: "
-                      "read as one hour long (set its end)")
-            end = start + timedelta(seconds=DEFAULT_BROADCAST)
-        image = first(element, "itunes:image")
-        entry = {"title": title, "start": start.isoformat(), "end": end.isoformat(),
-                 "description": self.text(element, "description", text_of(element, "description")),
-                 "image": self.url(image, "itunes:image", image.get("href")) if image is not None else None,
-                 "guid": text_of(element, "guid"), "persons": self.persons(element)}
-        return stream, _prune(entry)
-
-    def stream(self, elements: list[Any], url: str) -> dict[str, Any]:
-        """The stream block of a channel: format from the enclosure's type, https and HLS alternates."""
-        mime = ""
-        secure = hls = bitrate = None
-        for element in elements:
-            enclosure = first(element, "enclosure")
-            mime = mime or (enclosure.get("type") or "").strip().lower()
-            for alternate in children(element, "podcast:alternateEnclosure"):
-                kind = (alternate.get("type") or "").strip().lower()
-                sources = [(s.get("uri") or "").strip() for s in children(alternate, "podcast:source")]
-                for source in (s for s in sources if s and not check_url(s)):
-                    if kind in HLS_TYPES:
-                        hls = hls or source
-                    elif source.lower().startswith("https:") and source != url:
-                        secure = secure or source
-                if whole_number(alternate.get("bitrate") or "") and kind not in HLS_TYPES:
-                    bitrate = bitrate or max(1, int(alternate.get("bitrate")) // 1000)
-        return _prune({"url": url, "secureUrl": secure, "hlsUrl": hls,
-                       "format": FORMATS.get(mime.split(";")[0].strip(), "mp3"), "bitrate": bitrate})
-
-    def channels(self, channel: Any, show: dict[str, Any]) -> list[dict[str, Any]]:
-        """One kind: channel per stream the feed's liveItems play, with those broadcasts."""
-        by_stream: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
-        for element in children(channel, "podcast:liveItem"):
-            found = self.broadcast(element)
-            if found is not None:
-                self.leftovers(element, LIVE_READ, {})
-                by_stream.setdefault(found[0], []).append((element, found[1]))
-        title = show["description"]["title"]
-        names: set[str] = set()
-        out = []
-        for number, (url, broadcasts) in enumerate(by_stream.items(), 1):
-            guid = hex_guid("live " + url)
-            name = unique_name(f"{title} live" + (f" {number}" if len(by_stream) > 1 else ""), names, "live", guid)
-            schedule = sorted((entry for _, entry in broadcasts), key=lambda e: e["start"])
-            out.append(_prune({
-                "apiVersion": "v1", "kind": "channel",
-                "metadata": {"name": name, "guid": guid, "parent": show["metadata"]["guid"]},
-                "description": {"title": f"{title} live", "summary": show["description"].get("summary")},
-                "stream": self.stream([e for e, _ in broadcasts], url),
-                "public": True,
-                "schedule": schedule,
-            }))
-        return out
-
-
-def _external(uri: str | None) -> dict[str, str] | None:
-    return {"uri": uri, "rel": "external"} if uri else None
-
-
-def _prune(data: Any) -> Any:
-    """Drop empty values so the YAML holds only what the feed said."""
-    if isinstance(data, dict):
-        pruned = {k: _prune(v) for k, v in data.items()}
-        return {k: v for k, v in pruned.items() if v not in (None, "", [], {})}
-    if isinstance(data, list):
-        return [_prune(v) for v in data]
-    return data
 
 
 def import_feed(source: str, out: Path, base_url: str | None = None, offline: bool = False,
@@ -444,14 +338,6 @@ def import_feed(source: str, out: Path, base_url: str | None = None, offline: bo
         " --base-url URL (the feed names no site: set site.baseUrl, or pass where the new site will live)")
     return Imported(list(files), sorted(reader.warnings), len(episodes), len(channels),
                     f"next: podops validate {out}{where}")
-
-
-def parse_date_or_none(value: str | None) -> datetime | None:
-    """A channel date, when it is a usable one."""
-    try:
-        return parse_date(value) if value else None
-    except ValueError:
-        return None
 
 
 def _write(out: Path, files: dict[Path, dict[str, Any]]) -> None:
