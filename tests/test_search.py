@@ -6,6 +6,7 @@ never does, and that its bytes are the same for the same input however the build
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from conftest import tree_hash
 from test_api import write_network
 
 from podops.build import build, check
+from podops.errors import OutputError
 from podops.model import Release
 from podops.release import plan_releases
 from podops.render import search
@@ -179,3 +181,46 @@ def test_a_large_show_is_indexed_in_stable_buckets_and_an_edit_remakes_one(examp
     shutil.rmtree(example / ".podops")
     build(example, tmp_path / "clean")
     assert index_of(site) == index_of(tmp_path / "clean")
+
+
+def test_the_index_follows_the_pages_not_the_order_they_come_in(example: Path) -> None:
+    # The command-line indexer read a scratch folder in the file system's order, so the bytes of
+    # an index depended on the file system it ran on; the service takes pages in path order.
+    docs = list(search.documents(releases_of(example)))
+    assert len(docs) == 3
+    forward, backward = search.run_pagefind(docs), search.run_pagefind(reversed(docs))
+    assert forward == backward
+    assert "pagefind-entry.json" in forward and any(name.startswith("fragment/") for name in forward)
+
+
+def fake_pagefind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
+    """Replace the Pagefind binary by a shell script."""
+    script = tmp_path / "pagefind"
+    script.write_text("#!/bin/sh\n" + body + "\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(search, "executable", lambda: script)
+
+
+def test_an_indexer_that_fails_stops_the_build_with_its_message(example: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_pagefind(tmp_path, monkeypatch, "echo 'pagefind: out of cheese' >&2; exit 3")
+    with pytest.raises(OutputError, match=r"search index: Pagefind failed \(pagefind: out of cheese\)"):
+        search.run_pagefind(search.documents(releases_of(example)))
+
+
+def test_an_indexer_that_refuses_a_page_stops_the_build(example: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the service's reply to anything: an error (base64 of {"message_id":1,"payload":{...}})
+    reply = base64.b64encode(json.dumps({"message_id": 1, "payload": {"type": "Error",
+                                                                      "message": "Failed to add file"}}).encode())
+    fake_pagefind(tmp_path, monkeypatch, f"printf '{reply.decode()},'; cat >/dev/null")
+    with pytest.raises(OutputError, match=r"Pagefind failed \(Failed to add file\)"):
+        search.run_pagefind(search.documents(releases_of(example)))
+
+
+def test_an_indexer_that_never_answers_is_stopped_at_its_deadline(example: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_pagefind(tmp_path, monkeypatch, "exec sleep 600")
+    monkeypatch.setattr(search, "TIMEOUT", 1)
+    with pytest.raises(OutputError, match="did not finish within 1 s"):
+        search.run_pagefind(search.documents(releases_of(example)))
