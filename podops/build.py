@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -138,7 +139,7 @@ def _plan_asset(plan: output.Plan, show: Show, asset: Asset | None) -> None:
         text = asset.path.read_text(encoding="utf-8", errors="replace")
         plan.add(urls.asset_path(show, asset), markup.sanitize(text))
     else:
-        plan.link(urls.asset_path(show, asset), asset.path, asset.sha256)
+        plan.link(urls.asset_path(show, asset), asset.copy or asset.path, asset.sha256)
 
 
 def plan_site(releases: list[Release], templates: Path | None, source_date: datetime | None,
@@ -250,6 +251,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     basis = events.read_manifest(previous) if previous is not None else None
     problems = Problems()
     store = Store(root)
+    scratch: list[Path] = []
     if store.warning:
         problems.add(".podops", message=store.warning, severity="warning")
     try:
@@ -280,6 +282,9 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         report.shows = len(production.shows)
         releases, rules = plan_releases(production, now, drafts, base_url)
         problems.extend(rules)
+        from podops.probe.copies import make_copies, plan_copies
+
+        copies = plan_copies(releases)
         from podops import permanence
 
         lock = permanence.read(root, problems) if permanent and not drafts else None
@@ -289,6 +294,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             from podops.render.theme import check_overrides
 
             problems.extend(check_overrides(templates, root))
+        problems.raise_if_errors(ResourceError)
+        scratch += make_copies(copies, root, store, problems)  # MP3s with chapter frames, before sizes are read
         problems.raise_if_errors(ResourceError)
         _count(production, releases, drafts, report)
         report.warnings = problems.warnings
@@ -334,6 +341,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             "warnings": [d.as_dict() for d in report.warnings]})
     finally:
         store.close()
+        for folder in scratch:  # copies made without a writable cache, now in the output
+            shutil.rmtree(folder, ignore_errors=True)
     if store.warning and all(w.message != store.warning for w in report.warnings):
         report.warnings.append(Diagnostic(".podops", message=store.warning, severity="warning"))
     report.seconds = time.perf_counter() - started

@@ -27,7 +27,8 @@ class Asset:
     language: str | None = None
     captions: bool = False
     path: Path | None = None  # resolved local file, set by the loader once it is known to be safe
-    sha256: str | None = None  # content hash of a local file, set by the probe stage
+    sha256: str | None = None  # content hash of a local file (of ``copy`` when there is one), set by the probe stage
+    copy: Path | None = None  # what is published instead of ``path``: the MP3 with chapter frames (chapters.id3)
     bitrate: int | None = None  # bits per second of a local alternate enclosure, set by the probe stage
     sri: str | None = None  # its SRI hash (sha384-…) for podcast:integrity, set by the probe stage
     field: str = ""  # dotted field path, for diagnostics

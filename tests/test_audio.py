@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import MEDIA
 
-from podops.probe.audio import probe_alternate, probe_audio
+from podops.probe.audio import Mark, probe_alternate, probe_audio, write_chapters
 from podops.probe.media import ProbeError
 
 TRUTH = json.loads((MEDIA / "truth.json").read_text())
@@ -113,3 +113,76 @@ def test_a_damaged_or_foreign_alternate_is_a_named_error(tmp_path, content: byte
     path.write_bytes(content)
     with pytest.raises(ProbeError, match=words):
         probe_alternate(path)
+
+
+# Chapter frames in a copy (ID3v2 Chapter Frame Addendum 1.0), read back by mutagen and by ffprobe
+MARKS = [Mark(0, "Cold open"), Mark(1.25, "Ünïcode  title", "https://example.com/two"), Mark(2, "Art", toc=False),
+         Mark(3, "Outro")]
+
+
+def _pcm(path) -> bytes:
+    import subprocess
+
+    return subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-"], check=True,
+                          capture_output=True).stdout
+
+
+@pytest.mark.parametrize("name, version", [("cbr.mp3", 3), ("id3.mp3", 3), ("vbr.mp3", 3), ("v24.mp3", 4)])
+def test_a_copy_carries_chap_and_ctoc_frames_and_the_source_stays_as_it_was(tmp_path, name: str,
+                                                                            version: int) -> None:
+    import hashlib
+    import json
+    import subprocess
+
+    import mutagen.id3
+
+    source = tmp_path / name
+    if name == "v24.mp3":  # ffmpeg writes ID3v2.4 tags
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(MEDIA / "cbr.mp3"), "-c", "copy", "-metadata",
+                        "title=Kept", "-id3v2_version", "4", str(source)], check=True)
+    else:
+        source.write_bytes((MEDIA / name).read_bytes())
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    duration = probe_audio(source).duration
+    target = tmp_path / "published.mp3"
+    write_chapters(source, target, MARKS, duration)
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before  # only read
+    tags = mutagen.id3.ID3(target)
+    assert tags.version[1] == version  # the source's ID3 version, 2.3 when it had no tag
+    chaps = {f.element_id: f for f in tags.getall("CHAP")}
+    assert [(k, c.start_time, c.end_time, str(c.sub_frames["TIT2"])) for k, c in sorted(chaps.items())] == [
+        ("chp0", 0, 1250, "Cold open"), ("chp1", 1250, 2000, "Ünïcode title"), ("chp2", 2000, 3000, "Art"),
+        ("chp3", 3000, round(duration * 1000), "Outro")]  # each ends where the next starts, the last at the end
+    assert chaps["chp1"].sub_frames["WXXX:"].url == "https://example.com/two"
+    assert all(c.start_offset == c.end_offset == 0xFFFFFFFF for c in chaps.values())  # no byte offsets
+    (toc,) = tags.getall("CTOC")
+    assert toc.flags == mutagen.id3.CTOCFlags.TOP_LEVEL | mutagen.id3.CTOCFlags.ORDERED
+    assert toc.child_element_ids == ["chp0", "chp1", "chp3"]  # toc: false is a chapter outside the table
+    if name in ("id3.mp3", "v24.mp3"):
+        assert "TIT2" in tags  # the source's own tags are kept
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(target)],
+                           check=True, capture_output=True, text=True).stdout
+    assert sorted((c["start"], c["tags"]["title"]) for c in json.loads(probe)["chapters"]) == [
+        (0, "Cold open"), (1250, "Ünïcode title"), (2000, "Art"), (3000, "Outro")]
+    assert _pcm(target) == _pcm(source)  # the audio is untouched
+    assert probe_audio(target).duration == duration  # and still what the probe accepts
+
+
+def test_chapter_frames_are_the_same_bytes_every_time_and_replace_earlier_ones(tmp_path) -> None:
+    first, second, again = tmp_path / "a.mp3", tmp_path / "b.mp3", tmp_path / "c.mp3"
+    write_chapters(MEDIA / "id3.mp3", first, MARKS, 3.1)
+    write_chapters(MEDIA / "id3.mp3", second, MARKS, 3.1)
+    assert first.read_bytes() == second.read_bytes()  # no clock, no randomness
+    write_chapters(first, again, [Mark(0, "Only")], 3.1)  # a tagged file tagged again
+    import mutagen.id3
+
+    assert [f.element_id for f in mutagen.id3.ID3(again).getall("CHAP")] == ["chp0"]
+
+
+def test_a_chapter_past_the_end_ends_where_it_starts(tmp_path) -> None:
+    import mutagen.id3
+
+    target = tmp_path / "a.mp3"
+    write_chapters(MEDIA / "cbr.mp3", target, [Mark(0, "A"), Mark(9, "Past the end")], 4.0)
+    frames = sorted((f.start_time, f.end_time) for f in mutagen.id3.ID3(target).getall("CHAP"))
+    assert frames == [(0, 4000), (4000, 4000)]

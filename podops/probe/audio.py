@@ -1,4 +1,4 @@
-"""Probe audio from its bytes (the only module that imports mutagen).
+"""Probe audio from its bytes, and write chapter frames into a copy (the only module that imports mutagen).
 
 Header-based durations are wrong for VBR files without a Xing/VBRI header and for truncated
 files (``oracles.md`` §3), so the frame headers are walked (ISO/IEC 11172-3 §2.4.2.3,
@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import mmap
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -338,3 +339,57 @@ def probe_alternate(path: Path) -> AlternateInfo:
             digest.update(block)
     sri = "sha384-" + base64.b64encode(digest.digest()).decode()
     return AlternateInfo(size, round(duration, 3), bitrate, mime, codecs, sri)
+
+
+# ID3v2 Chapter Frame Addendum 1.0 (id3.org/id3v2-chapters-1.0): a CHAP frame per chapter, times in
+# ms and byte offsets unused (0xFFFFFFFF), and one top-level, ordered CTOC listing the chapters a
+# table of contents shows. Bump FRAMES_VERSION when the bytes written for the same input change.
+FRAMES_VERSION = "1"
+NO_OFFSET = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A chapter as the frames carry it: start in seconds, title, link, listed in the table of contents."""
+
+    start: float
+    title: str
+    url: str | None = None
+    toc: bool = True
+
+
+def write_chapters(source: Path, target: Path, marks: list[Mark], duration: float) -> None:
+    """Write a copy of ``source`` to ``target`` whose ID3v2 tag carries ``marks`` as CHAP/CTOC frames.
+
+    The copy keeps the source's tag (its CHAP/CTOC frames replaced) and its ID3 version, 2.3 when
+    it has none (the one every player reads); nothing depends on the clock, so the same input
+    gives the same bytes. The source is only read; mutagen rewrites the copy in place, moving the
+    audio in blocks, so an hour-long file is never held in memory.
+    """
+    shutil.copyfile(source, target)
+    try:
+        tags = mutagen.id3.ID3(target)
+    except mutagen.id3.ID3NoHeaderError:
+        tags = mutagen.id3.ID3()
+    except Exception as exc:  # the probe accepted the file, so this is a tag mutagen cannot rewrite
+        raise ProbeError(f"cannot add chapter frames ({str(exc).strip() or 'damaged ID3 tag'})") from None
+    version = 4 if tags.version >= (2, 4, 0) and tags.keys() else 3
+    tags.delall("CHAP")
+    tags.delall("CTOC")
+    end_ms = max(int(round(duration * 1000)), 0)
+    starts = [min(max(int(round(mark.start * 1000)), 0), end_ms) for mark in marks]
+    ids = [f"chp{i}" for i in range(len(marks))]
+    for i, mark in enumerate(marks):
+        sub: list[Any] = [mutagen.id3.TIT2(encoding=mutagen.id3.Encoding.UTF8, text=[" ".join(mark.title.split())])]
+        if mark.url:
+            sub.append(mutagen.id3.WXXX(encoding=mutagen.id3.Encoding.UTF8, desc="", url=mark.url))
+        end = starts[i + 1] if i + 1 < len(marks) else end_ms
+        tags.add(mutagen.id3.CHAP(element_id=ids[i], start_time=starts[i], end_time=max(end, starts[i]),
+                                  start_offset=NO_OFFSET, end_offset=NO_OFFSET, sub_frames=sub))
+    listed = [ids[i] for i, mark in enumerate(marks) if mark.toc]
+    if listed:
+        flags = mutagen.id3.CTOCFlags.TOP_LEVEL | mutagen.id3.CTOCFlags.ORDERED
+        tags.add(mutagen.id3.CTOC(element_id="toc", flags=flags, child_element_ids=listed, sub_frames=[]))
+    if version == 3:
+        tags.update_to_v23()
+    tags.save(target, v2_version=version, padding=lambda info: 0)
