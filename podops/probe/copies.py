@@ -69,8 +69,9 @@ def make_copies(copies: list[Copy], root: Path, store: Store, problems: Problems
     made: list[Path] = []
     folder = root / ".podops" / FOLDER
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        usable = os.access(folder, os.W_OK)
+        if copies:
+            folder.mkdir(exist_ok=True)  # inside the store's folder, never made here: no cache, no folder
+        usable = folder.is_dir() and os.access(folder, os.W_OK)
     except OSError:
         usable = False
     if copies and not usable:
