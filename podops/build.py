@@ -157,7 +157,7 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
         show = item.show
         if not show.private:
             plan.add(urls.feed_path(show), feed.render_feed(show, item.episodes, item.base_url, source_date,
-                                                            on_air=item.live))
+                                                            on_air=item.live, cache=cache))
         for asset in (show.image, *show.trailers.values()):
             _plan_asset(plan, show, asset)
         for episode in item.episodes:

@@ -155,6 +155,21 @@ def test_podcast_namespace_elements_validate_against_the_official_xsd(built) -> 
     assert {"locked", "funding", "person", "season", "episode", "transcript", "chapters"} <= checked
 
 
+def written_as_one_tree(data: bytes) -> bytes:
+    """The feed as feedgen writes a whole tree: read without its indentation, pretty-printed again by lxml."""
+    root = etree.fromstring(data, etree.XMLParser(remove_blank_text=True, strip_cdata=False))
+    return bytes(etree.tostring(root.getroottree(), pretty_print=True, encoding="UTF-8", xml_declaration=True))
+
+
+def test_items_spliced_from_the_cache_are_the_bytes_of_the_whole_tree(built) -> None:
+    prod, out = built
+    first = feed_bytes(out)
+    assert written_as_one_tree(first) == first  # chapters, transcripts, persons, funding…
+    (prod / "README.md").write_text("a change outside every resource: every item comes from the cache\n")
+    assert invoke("build", prod, "-o", out, env={"SOURCE_DATE_EPOCH": EPOCH}).exit_code == 0
+    assert feed_bytes(out) == first
+
+
 def test_hostile_text_round_trips_and_never_carries_script(production, tmp_path: Path) -> None:
     title = '<script>alert(1)</script> & "Q" ]]>'
     episode = EPISODE.replace("  title: Episode One", f"  title: '{title}'").replace(
@@ -164,6 +179,7 @@ def test_hostile_text_round_trips_and_never_carries_script(production, tmp_path:
     out = tmp_path / "public"
     assert invoke("build", prod, "-o", out).exit_code == 0
     data = (out / "test-show" / "feed.xml").read_bytes()
+    assert written_as_one_tree(data) == data
     parsed = podcastparser.parse("https://example.com/test-show/feed.xml", BytesIO(data))
     assert parsed["episodes"][0]["title"] == title
     html = parsed["episodes"][0]["description_html"]

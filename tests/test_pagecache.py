@@ -129,3 +129,65 @@ def test_a_scheduled_episode_coming_due_is_published_even_if_nothing_changed(tmp
     report = build_module.build(prod, out, now=datetime(2100, 1, 2, tzinfo=timezone.utc))
     assert not report.skipped and report.scheduled == []
     assert "Scheduled episodes and continuous integration" in (out / "the-static-signal" / "feed.xml").read_text()
+
+
+def serialised_items(monkeypatch) -> list[str]:
+    """Record the titles of the feed items serialised from now on (the others come from the cache)."""
+    from podops.render import feed
+
+    titles: list[str] = []
+    original = feed.ItemWriter.item
+
+    def spy(self, show, episode, base_url):
+        titles.append(episode.title)
+        return original(self, show, episode, base_url)
+
+    monkeypatch.setattr(feed.ItemWriter, "item", spy)
+    return titles
+
+
+def test_an_edited_episode_reserialises_only_its_feed_item_and_the_feed_equals_a_clean_build(
+        tmp_path: Path, monkeypatch) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    build_module.build(prod, out)
+    episode = prod / EPISODE_ONE
+    episode.write_text(episode.read_text().replace("Why a build beats a server", "Why builds beat servers"))
+    titles = serialised_items(monkeypatch)
+    build_module.build(prod, out)
+    assert titles == ["Why builds beat servers"]  # the three others are spliced from the previous feed
+    clean = tmp_path / "clean"
+    shutil.rmtree(prod / ".podops")
+    build_module.build(prod, clean)
+    assert tree_hash(out) == tree_hash(clean)
+
+
+def test_a_feed_edited_in_the_output_is_never_a_source_of_items(tmp_path: Path, monkeypatch) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    build_module.build(prod, out)
+    feed_file = next(out.glob("*/feed.xml"))
+    feed_file.write_bytes(feed_file.read_bytes().replace(b"<title>", b"<title>hand-edited "))
+    (prod / "README.md").write_text("a change outside every resource\n")
+    titles = serialised_items(monkeypatch)
+    build_module.build(prod, out, force=True)
+    assert len(titles) == feed_file.read_bytes().count(b"<item>") == 3  # none taken from the edited file
+    assert b"hand-edited" not in feed_file.read_bytes()
+
+
+def test_a_damaged_item_record_means_serialising_every_item(tmp_path: Path, monkeypatch) -> None:
+    from podops.probe.store import Store
+
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    build_module.build(prod, out)
+    store = Store(prod)
+    key = str(out.absolute())
+    spans = store.get("feeds", key)
+    path = next(iter(spans))
+    spans[path][0][1] += 1  # the first item's offset no longer points at an <item>
+    store.put("feeds", key, spans)
+    store.close()
+    before = tree_hash(out)
+    (prod / "README.md").write_text("a change outside every resource\n")
+    titles = serialised_items(monkeypatch)
+    build_module.build(prod, out)
+    assert len(titles) == 3  # every item of the feed
+    assert tree_hash(out) == before

@@ -242,6 +242,34 @@ def test_removing_a_subscriber_removes_exactly_their_files(built) -> None:
     assert after == {path: digest for path, digest in before.items() if path not in gone}
 
 
+def test_personal_feeds_share_their_items_which_are_serialised_once_and_reused_when_unchanged(
+        built, monkeypatch) -> None:
+    from podops.render import feed
+
+    root, out = built
+    serialised: list[str] = []
+    original = feed.ItemWriter.item
+
+    def spy(self, show, episode, base_url):
+        serialised.append(episode.title)
+        return original(self, show, episode, base_url)
+
+    monkeypatch.setattr(feed.ItemWriter, "item", spy)
+    listing = root / "members" / "subscribers.yaml"
+    listing.write_text(SUBSCRIBERS + "  - email: new@example.org\n")  # a fourth subscriber, a new feed
+    build(root, out)
+    assert "Secret Plans" not in serialised and "Quiet Numbers" not in serialised  # from a previous personal feed
+    first = root / "members" / "episodes" / "one.yaml"
+    first.write_text(FIRST.replace("Secret Plans", "Secret Plans, revised"))
+    serialised.clear()
+    build(root, out)
+    assert serialised.count("Secret Plans, revised") == 1 and "Quiet Numbers" not in serialised  # once for 4 feeds
+    feeds = [out / "private" / token / "feed.xml" for token in
+             tokens_of(SECRET, *EMAILS, "new@example.org")]
+    items = [re.findall(rb"<item>.*?</item>", path.read_bytes(), re.S) for path in feeds]
+    assert len(items[0]) == 2 and all(found == items[0] for found in items)
+
+
 def test_a_build_without_the_secret_fails_cleanly_and_keeps_the_previous_output(built) -> None:
     root, out = built
     before = tree_hash(out)

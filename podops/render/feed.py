@@ -4,15 +4,23 @@ feedgen writes the RSS core. Its own podcast extension only knows ``itunes:expli
 yes/no/clean and silently drops some images (``security.md`` §7), so the ``itunes:`` and
 ``podcast:`` elements come from :class:`PodcastExtension`, a feedgen extension that writes what
 Apple's tag reference and podcastindex.org/namespace/1.0 specify.
+
+feedgen writes the channel; each ``<item>`` is serialised on its own (:class:`ItemWriter`) into the
+very bytes feedgen's pretty whole-tree output holds, and spliced before ``</channel>``. So an item
+whose inputs did not change is sliced out of the previous build's feed (see
+:mod:`podops.render.pagecache`) instead of being built and serialised again, and every personal
+feed of a private show shares one rendering of its items.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -21,9 +29,14 @@ from podops import live, urls
 from podops.model import Episode, LiveEvent, OnAir, Show
 from podops.render import chapters, markup
 
+if TYPE_CHECKING:
+    from podops.render.pagecache import PageCache
+
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
+CLOSE = b"  </channel>"  # where a pretty feed's channel ends
 MAX_DESCRIPTION_BYTES = chapters.MAX_DESCRIPTION_BYTES  # Apple: channel and item <description> ≤ 4,000 bytes
 GENERATOR = "podops"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -221,16 +234,97 @@ def _live_item(show: Show, on_air: OnAir, event: LiveEvent, base_url: str) -> El
     return Element("podcast:liveItem", attrib=attrib, children=children)
 
 
+def _declares_psc(episodes: list[Episode]) -> bool:
+    """Whether a feed of these episodes declares the Podlove namespace (some item has psc:chapters)."""
+    return any(chapters.listed(episode) for episode in episodes)
+
+
+def _entry(show: Show, episode: Episode, base_url: str) -> FeedEntry:
+    """One episode's feedgen entry, as ``FeedGenerator.add_entry`` would make it."""
+    entry = FeedEntry()
+    entry.register_extension("podops", PodcastEntryExtension)
+    entry.title(episode.title)
+    entry.link(href=urls.absolute(base_url, urls.episode_dir(show, episode)))
+    entry.guid(episode.feed_guid, permalink=False)
+    stamps = chapters.timestamps_html(show, episode)  # Spotify's chapters, also tappable in Apple's notes
+    entry.description(chapters.with_timestamps(markup.render(episode.summary) or episode.title, stamps,
+                                               MAX_DESCRIPTION_BYTES))
+    entry.content(chapters.with_timestamps(markup.episode_html(episode), stamps), type="CDATA")
+    if episode.date:
+        entry.pubDate(episode.date)
+    enclosure = episode.enclosure
+    if enclosure:
+        entry.enclosure(urls.asset_url(base_url, show, enclosure), str(enclosure.size or 0),
+                        enclosure.type or "audio/mpeg")
+    entry.podops.elements = _item_elements(show, episode, base_url)
+    return entry
+
+
+class ItemWriter:
+    """Serialises ``<item>`` elements exactly as feedgen's pretty feed holds them, one at a time.
+
+    libxml2 indents an element by its depth and writes the namespaces in scope at its root, so
+    an item appended alone to a ``<rss><channel>`` with feedgen's namespaces comes out as the
+    very bytes it has inside the whole feed.
+    """
+
+    def __init__(self, psc: bool) -> None:
+        channel = PodcastExtension()
+        channel.psc = psc  # the Podlove namespace is declared by feeds that have psc:chapters
+        nsmap = {**channel.extend_ns(), "atom": ATOM, "content": CONTENT}  # as feedgen's _create_rss
+        self.root = etree.Element("rss", version="2.0", nsmap=nsmap)
+        self.channel = etree.SubElement(self.root, "channel")
+
+    def item(self, show: Show, episode: Episode, base_url: str) -> bytes:
+        """The bytes of one episode's ``<item>`` (its lines, indented as in the feed)."""
+        element = _entry(show, episode, base_url).rss_entry()
+        self.channel.append(element)
+        try:
+            text = etree.tostring(self.root, pretty_print=True, encoding="UTF-8")
+        finally:
+            self.channel.remove(element)
+        return text[text.index(b"<channel>\n") + 10:text.rindex(CLOSE)]
+
+
+def render_items(show: Show, episodes: list[Episode], base_url: str, cache: PageCache | None = None,
+                 sources: Sequence[str] = ()) -> list[tuple[str, bytes]]:
+    """Every ``<item>`` of a feed in feed order, as (key, bytes); unchanged ones come from the cache.
+
+    An item's key covers everything it is made from: the show, the episode (its notes, probe
+    results and all), the base URL and the code (the cache's salt). ``sources`` are the feeds of
+    the previous output the bytes may be taken from.
+    """
+    writer: ItemWriter | None = None
+    previous = cache.previous_items(sources) if cache is not None else {}
+    psc = _declares_psc(episodes)
+    material = f"{show!r}\0{base_url}\0{psc}"
+    items = []
+    for episode in episodes:
+        key = cache.key(cache.describe(material, episode)) if cache is not None else ""
+        data = previous.get(key) if key else None
+        if data is None:
+            writer = writer or ItemWriter(psc)
+            data = writer.item(show, episode, base_url)
+        items.append((key, data))
+    return items
+
+
 def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None,
                 feed_url: str | None = None, page_url: str | None = None,
-                on_air: list[OnAir] | None = None) -> bytes:
+                on_air: list[OnAir] | None = None, cache: PageCache | None = None,
+                path: str | None = None, items: list[tuple[str, bytes]] | None = None) -> bytes:
     """Build one show's RSS feed as bytes; ``episodes`` are the visible ones, in feed order.
 
     A private show's personal feeds pass their own ``feed_url`` and ``page_url`` (the subscribe page);
-    ``on_air`` are the live channels with the broadcasts to announce.
+    ``on_air`` are the live channels with the broadcasts to announce. The channel is feedgen's;
+    the items (``items`` when given, else :func:`render_items`) are spliced in before
+    ``</channel>``, and their places recorded in ``cache`` under the feed's output ``path``.
     """
     feed_url = feed_url or urls.absolute(base_url, urls.feed_path(show))
     page_url = page_url or urls.absolute(base_url, urls.show_dir(show))
+    path = path or urls.feed_path(show)
+    if items is None:
+        items = render_items(show, episodes, base_url, cache, [path])
     fg = FeedGenerator()
     fg.register_extension("podops", PodcastExtension, PodcastEntryExtension)
     fg.title(show.title)
@@ -253,21 +347,15 @@ def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: 
     fg.podops.elements = _channel_elements(show, base_url, feed_url, guid)
     fg.podops.elements += [_live_item(show, channel, event, base_url)
                            for channel in on_air or [] for event in channel.events]
-    fg.podops.psc = any(chapters.listed(episode) for episode in episodes)
-    for episode in reversed(episodes):  # feedgen prepends entries
-        entry = fg.add_entry()
-        entry.title(episode.title)
-        entry.link(href=urls.absolute(base_url, urls.episode_dir(show, episode)))
-        entry.guid(episode.feed_guid, permalink=False)
-        stamps = chapters.timestamps_html(show, episode)  # Spotify's chapters, also tappable in Apple's notes
-        entry.description(chapters.with_timestamps(markup.render(episode.summary) or episode.title, stamps,
-                                                   MAX_DESCRIPTION_BYTES))
-        entry.content(chapters.with_timestamps(markup.episode_html(episode), stamps), type="CDATA")
-        if episode.date:
-            entry.pubDate(episode.date)
-        enclosure = episode.enclosure
-        if enclosure:
-            entry.enclosure(urls.asset_url(base_url, show, enclosure), str(enclosure.size or 0),
-                            enclosure.type or "audio/mpeg")
-        entry.podops.elements = _item_elements(show, episode, base_url)
-    return bytes(fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+    fg.podops.psc = _declares_psc(episodes)
+    channel = bytes(fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+    end = channel.rindex(CLOSE)  # feedgen appends the items after every channel element
+    parts, spans, offset = [channel[:end]], [], end
+    for key, data in items:
+        parts.append(data)
+        spans.append([key, offset, len(data)])
+        offset += len(data)
+    parts.append(channel[end:])
+    if cache is not None:
+        cache.record_items(path, spans)
+    return b"".join(parts)

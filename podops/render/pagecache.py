@@ -8,24 +8,33 @@ recorded for the previous build, and whose file is still in the previous output 
 build left it (:func:`podops.write.output.untouched`), is hard-linked from there. Any doubt means
 rendering: a missing record, a missing or edited file, or override templates
 that reach into episode lists, which the keys cannot see.
+
+Feeds are reused an item at a time: each feed's record lists its items' keys and where their
+bytes lie in the file, so an item whose key is unchanged is sliced out of the previous output's
+feed (again only when that file is untouched) instead of being rendered and serialised again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from podops.model import Episode, Release
 from podops.write import output
+
+ITEM_START, ITEM_END = b"    <item>\n", b"    </item>\n"  # an item's lines in a pretty feed
 
 
 class PageCache:
     """Remembers each page's key and says whether the previous output's copy can be reused."""
 
     def __init__(self, previous: dict[str, str] | None, out: Path | None, salt: str, enabled: bool = True,
-                 placed: output.Placed | None = None) -> None:
+                 placed: output.Placed | None = None, feeds: dict[str, list[list[object]]] | None = None) -> None:
         self.previous = previous if isinstance(previous, dict) else {}
+        self.previous_feeds = feeds if isinstance(feeds, dict) else {}
+        self.feeds: dict[str, list[list[object]]] = {}  # feed path → [item key, offset, length] of this build
         self.placed = placed or {}
         self.out = out
         self.salt = salt
@@ -58,3 +67,34 @@ class PageCache:
         assert self.out is not None
         previous = os.path.join(self.out, path)
         return output.untouched(self.placed, path, previous)  # a page edited by hand is rendered again
+
+    def previous_items(self, paths: Sequence[str]) -> dict[str, bytes]:
+        """Item bytes by key from the first of ``paths`` the previous output holds untouched, with its record."""
+        if self.out is None:
+            return {}
+        for path in paths:
+            spans = self.previous_feeds.get(path)
+            previous = os.path.join(self.out, path)
+            if not isinstance(spans, list) or not output.untouched(self.placed, path, previous):
+                continue
+            try:
+                with open(previous, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            items = {}
+            for span in spans:
+                if not (isinstance(span, list) and len(span) == 3 and isinstance(span[0], str)
+                        and isinstance(span[1], int) and isinstance(span[2], int)):
+                    return {}  # a damaged record: render every item
+                key, start, length = str(span[0]), int(span[1]), int(span[2])
+                item = data[start:start + length]
+                if not (item.startswith(ITEM_START) and item.endswith(ITEM_END)):
+                    return {}
+                items[key] = item
+            return items
+        return {}
+
+    def record_items(self, path: str, spans: list[list[object]]) -> None:
+        """Remember where each item of the feed at ``path`` lies, for the next build."""
+        self.feeds[path] = spans

@@ -48,7 +48,7 @@ class Caches:
         for path in sorted(overrides):
             digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
         self.pages = PageCache(self.store.get("pages", key), out, digest.hexdigest(), enabled=not reaches,
-                               placed=placed)
+                               placed=placed, feeds=self.store.get("feeds", key))
         return self.pages
 
     def save(self, key: str) -> None:
@@ -57,3 +57,4 @@ class Caches:
             self.store.replace("markdown", self.notes.kept())
         if self.pages is not None:
             self.store.put("pages", key, self.pages.keys)
+            self.store.put("feeds", key, self.pages.feeds)
