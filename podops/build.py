@@ -144,14 +144,15 @@ def _plan_asset(plan: output.Plan, show: Show, asset: Asset | None) -> None:
 
 def plan_site(releases: list[Release], templates: Path | None, source_date: datetime | None,
               cache: PageCache | None = None, extra: dict[str, list[dict[str, Any]]] | None = None,
-              secret: bytes | None = None) -> output.Plan:
-    """Render every file of the site in memory; ``extra`` fills the API's further collections.
+              secret: bytes | None = None, plan: output.Plan | None = None) -> output.Plan:
+    """Render every file of the site into ``plan`` (a new one in memory when None); ``extra`` fills the
+    API's further collections.
 
     Private shows are rendered only through :mod:`podops.render.private`, never into a public file.
     """
     from podops.render import api, chapters, feed, search, site
 
-    plan = output.Plan()
+    plan = output.Plan() if plan is None else plan
     public = [item for item in releases if not item.show.private]
     for item in releases:
         show = item.show
@@ -311,12 +312,21 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         public = [item for item in releases if not item.show.private]  # no event announces a private show
         record = events.manifest(events.state_of(public), basis, now, events.resolver(public))
         site_url = public[0].base_url if public else "/"
-        plan = plan_site(releases, overrides, source_date, pages, {"events": events.resources(record, site_url)},
-                         secret)
-        plan.add(events.MANIFEST_PATH, events.render_manifest(record))
         report.events = len(record["latest"])
-        with output.lock(out):
-            report.files, placed = output.commit(plan, out, placed, report.changed)
+        plan = output.Plan()
+        with output.lock(out):  # from the first file written to the temporary folder until the swap
+            try:
+                plan.stage(out)  # every rendered file goes there at once: none is held until the swap
+                plan_site(releases, overrides, source_date, pages, {"events": events.resources(record, site_url)},
+                          secret, plan)
+                plan.add(events.MANIFEST_PATH, events.render_manifest(record))
+                report.files, placed = output.commit(plan, out, placed, report.changed)
+            except OSError as exc:
+                plan.discard()
+                raise output.written_error(out, exc) from None
+            except BaseException:
+                plan.discard()
+                raise
         store.put("output", key, placed)
         caches.save(key)
         if lock is not None and relock:  # only now that the output it records is in place
@@ -328,7 +338,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         report.published = sum(len(r.episodes) for r in releases)
         report.feeds = [str(out / urls.feed_path(r.show)) for r in releases if not r.show.private]
         report.private_feeds = sum(len(r.show.subscribers) for r in releases if r.show.private)
-        report.size = plan.size() + sum((out / p).stat().st_size for p in plan.kept)
+        report.size = sum(int(size) for _sig, size, _sha in placed.values())  # type: ignore[call-overload]
         channels = [c for r in releases for c in r.show.channels if c.public]
         keep = {r.show.guid: r.show.keep_ended_days for r in releases}
         moments = [e.date for r in releases for e in r.scheduled if e.date]

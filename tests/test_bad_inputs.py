@@ -10,6 +10,7 @@ of stalling CI.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import struct
@@ -607,6 +608,28 @@ def test_item4_the_swap_is_one_atomic_exchange_where_the_kernel_has_it(tmp_path:
     if not output._exchange(os.fspath(new), os.fspath(old)):
         pytest.skip("renameat2(RENAME_EXCHANGE) is not available on this kernel or filesystem")
     assert (old / "x").read_text() == "new" and (new / "x").read_text() == "old"
+
+
+def test_item4_a_disk_filling_up_while_pages_are_written_leaves_the_previous_output(tmp_path: Path,
+                                                                                      small_disk) -> None:
+    """Rendered files go to the temporary folder as they are made; the disk filling up midway is one error."""
+    prod = write_production(tmp_path / "prod")
+    disk = small_disk("8m")
+    site = disk / "site"
+    assert invoke("build", prod, "-o", site).exit_code == 0
+    before = tree_hash(site)
+    with open(disk / "filler", "wb", buffering=0) as handle:  # the disk full but for 16 KiB: a few pages fit, not all
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+        handle.truncate(handle.tell() - 16384)
+    (prod / EP).write_text(EPISODE.replace("Episode One", "Episode One, retitled"))
+    result = invoke("build", prod, "-o", site)
+    failed(result, f"{site}: cannot write the site (disk full); the previous output is unchanged")
+    assert tree_hash(site) == before
+    assert sorted(p.name for p in disk.iterdir()) == ["filler", "site"]  # no temporary folder left behind
 
 
 # item 5: an incremental build equals a clean build even after hand edits

@@ -94,8 +94,7 @@ def _close_to_robots(plan: Plan) -> None:
     """Add the private folder to Netlify's and Cloudflare's ``_headers``: noindex even for media files."""
     rules = (f"/{capability.PRIVATE_FOLDER}/*\n  X-Robots-Tag: noindex, nofollow\n"
              "  Referrer-Policy: no-referrer\n")
-    if HEADERS in plan.files:
-        plan.files[HEADERS] = plan.files[HEADERS].rstrip(b"\n") + b"\n\n" + rules.encode()
+    plan.amend(HEADERS, lambda data: data.rstrip(b"\n") + b"\n\n" + rules.encode())
 
 
 def render_private(releases: list[Release], plan: Plan, templates: Path | None, secret: bytes,

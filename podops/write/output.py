@@ -1,8 +1,9 @@
-"""Write a whole site atomically: plan in memory, write a sibling folder, swap it in.
+"""Write a whole site atomically: stream it into a sibling folder, swap that in.
 
-Nothing is written until everything rendered (``security.md`` §5). The new site is written to
-``<out>.podops-tmp-<pid>`` beside the output, so the final rename stays on one filesystem; any
-error removes it and leaves the previous output byte-identical. The swap is one
+Nothing reaches the output until everything rendered (``security.md`` §5). The new site is written
+to ``<out>.podops-tmp-<pid>`` beside the output as it is rendered (a staged :class:`Plan` writes
+each file when it is added, so no build holds its pages in memory), and the final rename stays on
+one filesystem; any error removes it and leaves the previous output byte-identical. The swap is one
 ``renameat2(RENAME_EXCHANGE)`` where the kernel has it (no moment without a site), else two
 renames; a build killed between those leaves ``<out>.podops-old-<pid>``, which the next build
 puts back before anything else. Every output holds a marker, :data:`MARKER`: a non-empty folder
@@ -26,7 +27,7 @@ import json
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,21 +53,56 @@ def _normalise(path: str) -> str:
 
 @dataclass
 class Plan:
-    """Every file of the site: output path → bytes, or → a source file to link or copy."""
+    """Every file of the site: output path → bytes, or → a source file to link or copy.
+
+    A plan given :meth:`stage` writes each file into the temporary folder the moment it is
+    added (a file equal to the previous output's is hard-linked from there instead), so rendered
+    pages are never all held in memory; an unstaged plan keeps them in :attr:`files` until
+    :func:`commit`.
+    """
 
     files: dict[str, bytes] = field(default_factory=dict)
     links: dict[str, tuple[Path, str]] = field(default_factory=dict)
     kept: set[str] = field(default_factory=set)  # unchanged files taken from the previous output
+    staged: dict[str, tuple[int, str]] = field(default_factory=dict)  # written to the temporary folder: size, sha256
+    changed: list[str] = field(default_factory=list)  # staged paths whose bytes differ from the previous output
+    stats: dict[str, int] = field(default_factory=lambda: {"written": 0, "unchanged": 0, "copied": 0})
+    staging: str | None = None  # the temporary folder, once staged
+    previous: str | None = None  # the output it will replace
+    folders: set[str] = field(default_factory=set)  # folders already made in the temporary folder
 
     def _claim(self, path: str) -> str:
         key = _normalise(path)
-        if key in self.files or key in self.links or key in self.kept:
+        if key in self.files or key in self.staged or key in self.links or key in self.kept:
             raise OutputError(f"{key}: two things would be written to the same output file")
         return key
 
     def add(self, path: str, data: bytes | str) -> None:
-        """Plan a file with the given content."""
-        self.files[self._claim(path)] = data.encode() if isinstance(data, str) else data
+        """Plan a file with the given content (written at once when the plan is staged)."""
+        key = self._claim(path)
+        data = data.encode() if isinstance(data, str) else data
+        if self.staging is None:
+            self.files[key] = data
+        else:
+            self._write(key, data)
+
+    def amend(self, path: str, change: Callable[[bytes], bytes]) -> None:
+        """Replace a planned file's content by ``change`` of it; nothing happens if it is not planned."""
+        key = _normalise(path)
+        if key in self.files:
+            self.files[key] = change(self.files[key])
+        elif key in self.staged:
+            target = os.path.join(self._staging(), key)
+            with open(target, "rb") as handle:
+                data = change(handle.read())
+            del self.staged[key]
+            if key in self.changed:
+                self.changed.remove(key)
+                self.stats["written"] -= 1
+            else:
+                self.stats["unchanged"] -= 1
+            os.unlink(target)  # never written in place: it may be a link to the previous output's file
+            self._write(key, data)
 
     def keep(self, path: str) -> None:
         """Plan to reuse a file of the previous output whose inputs did not change."""
@@ -80,8 +116,52 @@ class Plan:
 
     def size(self) -> int:
         """Total bytes the site will hold."""
-        return sum(len(d) for d in self.files.values()) + sum(
+        return sum(len(d) for d in self.files.values()) + sum(n for n, _ in self.staged.values()) + sum(
             p.stat().st_size for p, _ in self.links.values())  # kept pages are not counted
+
+    def stage(self, out: Path) -> None:
+        """Start writing into ``<out>.podops-tmp-<pid>`` (under the output's :func:`lock`)."""
+        out = out.absolute()
+        _cleanup_stale(out)
+        tmp = out.parent / f"{out.name}.podops-tmp-{os.getpid()}"
+        tmp.mkdir(parents=True)
+        self.staging, self.previous = os.fspath(tmp), os.fspath(out)  # plain strings: tens of thousands of files
+        self.folders = {""}
+        files, self.files = self.files, {}
+        for key, data in sorted(files.items()):
+            self._write(key, data)
+
+    def discard(self) -> None:
+        """Remove the temporary folder of a build that failed: the output stays as it was."""
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+    def _staging(self) -> str:
+        assert self.staging is not None, "the plan is not staged"
+        return self.staging
+
+    def target(self, rel: str) -> str:
+        """The path of ``rel`` in the temporary folder, its folder made."""
+        folder = rel.rpartition("/")[0]
+        if folder not in self.folders:
+            os.makedirs(self._staging() + "/" + folder, exist_ok=True)
+            self.folders.add(folder)
+        return self._staging() + "/" + rel  # paths are normalised: plain joins, no os.path in the hot loop
+
+    def _write(self, key: str, data: bytes) -> None:
+        """Write one file into the temporary folder, or link the previous output's when its bytes are equal."""
+        assert self.previous is not None
+        target, previous = self.target(key), self.previous + "/" + key
+        self.staged[key] = (len(data), hashlib.sha256(data).hexdigest())
+        if _same(previous, data):
+            _place(previous, target)  # unchanged bytes: no rewrite, same inode
+            self.stats["unchanged"] += 1
+        else:
+            with open(target, "xb") as handle:
+                handle.write(data)
+            self.stats["written"] += 1
+            self.changed.append(key)
 
 
 def real_output(out: Path) -> Path:
@@ -263,81 +343,68 @@ def _copy_kept(source: Path, target: Path) -> None:
 
 def commit(plan: Plan, out: Path, placed: Placed | None = None,
            changed: list[str] | None = None) -> tuple[dict[str, int], Placed]:
-    """Write the plan beside ``out`` and swap it in; on any error the old output stays as it was.
+    """Finish the plan beside ``out`` and swap it in; on any error the old output stays as it was.
 
     ``placed`` is the previous build's record of its files (see :func:`untouched`); the returned
     record is the one to remember for the next build. ``changed`` collects the paths whose bytes
-    differ from the previous output. The :data:`MARKER` file is added to every output.
+    differ from the previous output. The :data:`MARKER` file is added to every output. A plan
+    not yet given :meth:`Plan.stage` is staged now.
     """
     placed = valid_placed(placed)
-    digests: dict[str, tuple[int, str]] = {}
     out = out.absolute()
-    _cleanup_stale(out)
-    tmp = out.parent / f"{out.name}.podops-tmp-{os.getpid()}"
-    stats = {"written": 0, "unchanged": 0, "copied": 0}
-    made: set[str] = set()
-    old, new = os.fspath(out), os.fspath(tmp)  # plain strings: tens of thousands of files
-    files = dict(plan.files)
-    files.setdefault(MARKER, MARKER_DATA)
-
-    def target_of(rel: str) -> str:
-        folder = rel.rpartition("/")[0]
-        if folder not in made:
-            os.makedirs(os.path.join(new, folder), exist_ok=True)
-            made.add(folder)
-        return os.path.join(new, rel)
-
+    old = os.fspath(out)
     try:
-        tmp.mkdir(parents=True)
-        for rel, data in sorted(files.items()):
-            target, previous = target_of(rel), os.path.join(old, rel)
-            digests[rel] = (len(data), hashlib.sha256(data).hexdigest())
-            if _same(previous, data):
-                _place(previous, target)  # unchanged bytes: no rewrite, same inode
-                stats["unchanged"] += 1
-            else:
-                with open(target, "wb") as handle:
-                    handle.write(data)
-                stats["written"] += 1
-                if changed is not None:
-                    changed.append(rel)
+        if plan.staging is None:
+            plan.stage(out)
+        if MARKER not in plan.staged and MARKER not in plan.kept:
+            plan._write(MARKER, MARKER_DATA)
+        tmp = Path(plan._staging())
+        stats = plan.stats
+        digests = dict(plan.staged)
         for rel in sorted(plan.kept):
-            previous = os.path.join(old, rel)
+            previous = old + "/" + rel
             if not untouched(placed, rel, previous):
                 raise OutputError(f"{rel}: changed in the output since the last build; build again")
-            _place(previous, target_of(rel))
+            _place(previous, plan.target(rel))
             size, sha = placed[rel][1:]
             digests[rel] = (int(size), str(sha))  # type: ignore[call-overload]
             stats["unchanged"] += 1
         for rel, (source, digest) in sorted(plan.links.items()):
-            target, previous = target_of(rel), os.path.join(old, rel)
+            target, previous = plan.target(rel), old + "/" + rel
             if untouched(placed, rel, previous, digest):
                 _place(previous, target)
                 stats["unchanged"] += 1
             else:
                 shutil.copyfile(source, target)
                 stats["copied"] += 1
-                if changed is not None:
-                    changed.append(rel)
+                plan.changed.append(rel)
             digests[rel] = (os.path.getsize(target), digest)
         for name in KEPT_NAMES:
             kept = out / name
             if os.path.lexists(kept) and not os.path.lexists(tmp / name):
                 _copy_kept(kept, tmp / name)
         _swap(tmp, out)
+        plan.staging = None
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise OutputError(f"{out}: cannot write the site ({reason}); the previous output is unchanged") from None
+        plan.discard()
+        raise written_error(out, exc) from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        plan.discard()
         raise
+    if changed is not None:
+        changed += sorted(plan.changed)
     record: Placed = {}
     for rel, (size, sha) in digests.items():
-        sig = signature(os.path.join(old, rel))
+        sig = signature(old + "/" + rel)
         if sig is not None:
             record[rel] = [sig, size, sha]
-    return stats, record
+    return dict(stats), record
+
+
+def written_error(out: Path, exc: OSError) -> OutputError:
+    """The error of a site that could not be written (the previous output is still in place)."""
+    reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return OutputError(f"{out}: cannot write the site ({reason}); the previous output is unchanged")
 
 
 _libc: ctypes.CDLL | None = None
