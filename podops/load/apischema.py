@@ -57,6 +57,10 @@ API_EPISODE = {
     "explicit": _from(EPISODE, "metadata.labels.explicit", "boolean", "Explicit content (else the show's)."),
     "number": _from(EPISODE, "metadata.labels.episode", "integer", nullable=True),
     "season": _from(EPISODE, "metadata.labels.season", "integer", nullable=True),
+    "season_name": _from(EPISODE, "metadata.labels.seasonName", nullable=True,
+                         doc="The season's name as podcast:season writes it (Season N unless named)."),
+    "episode_display": _from(EPISODE, "metadata.labels.episodeDisplay", nullable=True,
+                             doc="What apps show instead of the number (podcast:episode display)."),
     # Transistor calls this "type", but JSON:API 1.0 §7.2.2.1 forbids attributes named type or id.
     "episode_type": _from(EPISODE, "metadata.labels.type", doc="full, trailer or bonus (itunes:episodeType)."),
     "status": _from(EPISODE, "metadata.labels.status", choices=("published", "draft"),

@@ -152,6 +152,8 @@ def episode_resource(release: Release, episode: Episode, site_url: str | None = 
         "explicit": show.explicit if episode.explicit is None else episode.explicit,
         "number": episode.number,
         "season": episode.season,
+        "season_name": episode.season_name or (f"Season {episode.season}" if episode.season is not None else None),
+        "episode_display": episode.episode_display,
         "episode_type": episode.type,
         "status": "draft" if episode.status == "draft" else "published",
         "published_at": rfc3339(episode.date),
