@@ -237,7 +237,7 @@ def _frequency(entry: dict[str, Any], path: str, out: Found) -> None:
         except ValueError:
             out.append((f"{path}.dtstart", f"{dtstart!r} is not an ISO 8601 date or date-time, e.g. "
                         "2023-08-28T00:00:00.000Z", "error"))
-            dtstart = None
+            dtstart = "?"  # reported: a COUNT needing it is not reported again
     elif "dtstart" in entry:  # invalid, already reported: a COUNT needing it is not reported again
         dtstart = "?"
     if entry.get("rrule"):
