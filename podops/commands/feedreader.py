@@ -39,6 +39,7 @@ NAMESPACES = {  # lower-cased namespace URI (no trailing slash) → the prefix u
     "https://github.com/podcastindex-org/podcast-namespace/blob/main/docs/1.0.md": "podcast",
     "http://www.google.com/schemas/play-podcasts/1.0": "googleplay",
     "http://purl.org/rss/1.0/modules/content": "content",
+    "http://podlove.org/simple-chapters": "psc",
     "http://www.w3.org/2005/atom": "atom",
 }
 LEGACY_CATEGORIES = {  # Apple's names before the 2019 revision → today's

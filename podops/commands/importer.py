@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from podops.commands.chapterimport import psc_chapters, without_timestamps
 from podops.commands.feedreader import (
     MAX_CHAPTERS,
     MAX_FEED,
@@ -73,8 +74,8 @@ CHANNEL_READ = frozenset({
 ITEM_READ = frozenset({
     "title", "link", "description", "guid", "pubDate", "enclosure", "content:encoded", "itunes:image",
     "itunes:duration", "itunes:episodeType", "itunes:season", "itunes:episode", "itunes:explicit", "itunes:block",
-    "podcast:season", "podcast:episode", "podcast:chapters", "podcast:transcript", "podcast:person",
-    "podcast:funding", *ITEM_TAGS,
+    "podcast:season", "podcast:episode", "podcast:chapters", "psc:chapters", "podcast:transcript",
+    "podcast:person", "podcast:funding", *ITEM_TAGS,
 })
 
 
@@ -259,6 +260,10 @@ class FeedImporter(LiveImporter):
         number = self.number(item, "itunes:episode", "podcast:episode")
         summary = text_of(item, "description", "itunes:summary", "content:encoded", "itunes:subtitle")
         notes = text_of(item, "content:encoded")
+        chapters = [c for e in children(item, "podcast:chapters")[:1] for c in self.chapters(e)] or [
+            c for e in children(item, "psc:chapters")[:1] for c in psc_chapters(self, e, MAX_TITLE)]
+        if chapters:  # a podops feed's timestamps repeat the chapters: the next build writes them again
+            summary, notes = without_timestamps(summary), without_timestamps(notes)
         return prune({
             "apiVersion": "v1", "kind": "episode",
             "metadata": {"name": unique_name(title or "", names, "episode", guid), "guid": guid,
@@ -274,7 +279,7 @@ class FeedImporter(LiveImporter):
                 "link": external(self.url(item, "link", text_of(item, "link")))},
             "image": self.image(item),
             "enclosure": enclosure,
-            "chapters": [c for e in children(item, "podcast:chapters")[:1] for c in self.chapters(e)],
+            "chapters": chapters,
             "transcripts": [prune({"uri": uri, "rel": "external", "type": t.get("type"),
                                     "language": self.language(t, t.get("language")),
                                     "captions": True if t.get("rel") == "captions" else None})
