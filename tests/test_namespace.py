@@ -161,3 +161,16 @@ def test_local_alternates_and_trailers_are_probed_hashed_and_published(tmp_path:
         assert integrity.get("type") == "sri"
         assert integrity.get("value") == "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
     assert found[1].get("lang") == "en-US" and sources[1].startswith("ipfs://")
+
+
+def test_an_alternate_of_another_length_is_a_warning_unless_it_is_companion_media(tmp_path: Path) -> None:
+    from conftest import MEDIA
+
+    files = {EP: EPISODE + "alternateEnclosures:\n  - file: assets/other.mp3\n",
+             "assets/other.mp3": MEDIA / "vbr.mp3"}  # 6.1 s beside the 4 s enclosure
+    result = invoke("build", write_production(tmp_path / "prod", files), "-o", tmp_path / "public")
+    assert result.exit_code == 0, result.output
+    assert f"{EP}:17:5: warning: alternateEnclosures[0].file: assets/other.mp3 lasts" in result.output
+    files[EP] += "    rel: commentary\n"
+    result = invoke("build", write_production(tmp_path / "prod", files), "-o", tmp_path / "public")
+    assert result.exit_code == 0 and "lasts" not in result.output, result.output

@@ -70,7 +70,9 @@ href="https://foreign.example.org/feed.xml"/>
   <podcast:podping usesPodping="true"/>
   <podcast:updateFrequency rrule="FREQ=WEEKLY;COUNT=10">Ten weeks</podcast:updateFrequency>
   <podcast:block id="google">maybe</podcast:block>
-  <podcast:block id="amazon">yes</podcast:block>
+  <podcast:block id="amazon">yes</podcast:block><podcast:images \
+srcset="https://example.com/images/pci_avatar-massive.jpg 1500w, \
+https://example.com/images/pci_avatar-middle.jpg 600w"/>
   <item>
     <title>One</title>
     <guid>one</guid>
@@ -111,6 +113,9 @@ def test_invalid_tags_of_a_real_feed_are_warnings_at_their_line_and_dropped(tmp_
     assert show.tags["chat"] == {"server": "irc.zeronode.net", "protocol": "irc"}
     assert show.tags["updateFrequency"] == {"text": "Ten weeks"}
     assert show.tags["blocks"] == [{"id": "amazon", "block": True}] and show.podping
+    assert show.tags["images"] == [{"href": "https://example.com/images/pci_avatar-massive.jpg", "width": 1500},
+                                   {"href": "https://example.com/images/pci_avatar-middle.jpg", "width": 600}]
+    assert "deprecated: read as podcast:image" in said[(22, "podcast:images")]
     episode = show.episodes[0]
     assert episode.season_name == "The Beginning"
     assert episode.tags["alternateEnclosures"][0]["bitrate"] == 160708  # the docs' decimal bitrate, rounded

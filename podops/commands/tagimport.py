@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from podops.commands.feedreader import FeedReader, children, first
+from podops.commands.feedreader import FeedReader, children, first, tag_of
 from podops.commands.importnames import rfc1123
 from podops.errors import Problems
 from podops.load.fields import Field
@@ -24,11 +24,11 @@ from podops.load.yamlfile import Mapping, Sequence
 CHANNEL_TAGS = frozenset({
     "podcast:value", "podcast:location", "podcast:trailer", "podcast:txt", "podcast:podroll", "podcast:remoteItem",
     "podcast:publisher", "podcast:updateFrequency", "podcast:socialInteract", "podcast:chat", "podcast:image",
-    "podcast:block", "podcast:podping",
+    "podcast:block", "podcast:podping", "podcast:images",
 })
 ITEM_TAGS = frozenset({
     "podcast:value", "podcast:alternateEnclosure", "podcast:soundbite", "podcast:location", "podcast:txt",
-    "podcast:socialInteract", "podcast:chat", "podcast:image",
+    "podcast:socialInteract", "podcast:chat", "podcast:image", "podcast:images",
 })
 _DECIMAL = re.compile(r"^[0-9]+\.[0-9]+$")
 
@@ -165,7 +165,7 @@ class TagReader:
 
     def checked(self, field: str, spec: Field, element: Any, raw: Any) -> Any:
         """``raw`` validated as ``spec``; None (with warnings) when what the tag requires is missing or wrong."""
-        tag = READERS[field][0]
+        tag = tag_of(element)
         where = (getattr(element, "sourceline", 0) or 0, 0)
         problems = Problems()
         value = Validator(self.reader.display, problems).check(spec, _node(raw, where), field, where)
@@ -206,7 +206,23 @@ class TagReader:
                 self.reader.warn(extra, tag, f"only one <{tag}> is allowed: dropped")
             if value:
                 out[field] = value
+        if "images" in declared and "images" not in out:
+            out.update(self.srcset(parent, declared["images"]))
         return out
+
+    def srcset(self, parent: Any, spec: Field) -> dict[str, Any]:
+        """The deprecated podcast:images (a srcset of ``URL 1500w``) as podcast:image entries, which podops writes."""
+        images = []
+        for element in children(parent, "podcast:images"):
+            for candidate in (element.get("srcset") or "").split(","):
+                href, _, width = candidate.strip().partition(" ")
+                raw = {"href": href, **({"width": width.strip()[:-1]} if width.strip().endswith("w") else {})}
+                assert spec.item is not None
+                image = self.checked("images", spec.item, element, raw) if href else None
+                if image is not None:
+                    images.append(image)
+            self.reader.warn(element, "podcast:images", "deprecated: read as podcast:image")
+        return {"images": images} if images else {}
 
     def channel(self, channel: Any) -> dict[str, Any]:
         """The show's namespace fields, and podping."""

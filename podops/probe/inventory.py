@@ -123,7 +123,29 @@ def probe_production(production: Production, store: Store, workers: int | None =
     for (job, key), result in zip(pending, results, strict=True):
         store.put("probe", key, result)
         _apply(job, result, problems)
+    _check_versions(production, problems)
     return problems
+
+
+def _check_versions(production: Production, problems: Problems) -> None:
+    """Another encoding of an episode (an alternate without rel) lasts as long as its enclosure.
+
+    alternate-enclosure.md: without ``rel`` an alternate is the enclosure's content in another
+    encoding or transport; a file of another length is most likely the wrong file.
+    """
+    for show in production.shows:
+        for episode in show.episodes:
+            entries = episode.tags.get("alternateEnclosures") or []
+            for i, asset in episode.alternates.items():
+                entry = entries[i] if i < len(entries) and entries[i] else {}
+                if entry.get("rel") not in (None, "default") or not asset.duration or not episode.duration:
+                    continue
+                if abs(asset.duration - episode.duration) > max(2.0, episode.duration * 0.02):
+                    line, column = episode.mark(asset.field)
+                    problems.add(episode.display, line, column, asset.field,
+                                 f"{asset.uri} lasts {asset.duration:g} s, the enclosure {episode.duration:g} s: "
+                                 "another version of the same episode should be as long (give companion media "
+                                 "a rel, e.g. rel: commentary)", "warning")
 
 
 def _run(tasks: list[tuple[str, str]], workers: int | None, progress: Progress | None) -> list[tuple[str, Any]]:
