@@ -6,7 +6,9 @@ One browser and one served build for the whole module keep this to a few seconds
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -413,6 +415,36 @@ def test_the_embedded_player_plays(site: tuple[str, Path], desktop: Any) -> None
         "a.muted = true;"
         "a.play().then(() => setTimeout(() => done(a.currentTime), 800), e => done(String(e)));")
     assert isinstance(position, float) and position > 0.2, position
+
+
+def test_the_embed_snippets_show_a_light_and_a_dark_player_whatever_the_visitor_prefers(site: tuple[str, Path],
+                                                                                      desktop: Any) -> None:
+    # The snippets as the episode page offers them, pasted into another site's page.
+    base_url, folder = site
+    page = (folder / EPISODE / "index.html").read_text()
+    snippets = dict(re.findall(r'<textarea id="embed-(light|dark)"[^>]*>(.*?)</textarea>', page, re.DOTALL))
+    assert set(snippets) == {"light", "dark"}
+    blog = folder / "a-blog.html"  # served beside the site for the length of the test
+    blog.write_text('<!doctype html><html lang="en"><title>A blog</title>' + "".join(
+        html.unescape(snippets[theme]).replace("<iframe ", f'<iframe id="{theme}" ') for theme in ("light", "dark")))
+    seen = {}
+    try:
+        for scheme in ("light", "dark"):
+            browser.color_scheme(desktop, scheme)
+            desktop.get(base_url + blog.name)
+            for theme in ("light", "dark"):
+                desktop.switch_to.frame(desktop.find_element("id", theme))
+                browser.wait_for_audio(desktop)
+                seen[scheme, theme] = desktop.execute_script(
+                    "const s = getComputedStyle(document.body); return [s.backgroundColor, s.colorScheme,"
+                    " getComputedStyle(document.documentElement).colorScheme];")
+                desktop.switch_to.default_content()
+    finally:
+        browser.color_scheme(desktop, "light")
+        blog.unlink()
+    for scheme in ("light", "dark"):
+        assert seen[scheme, "light"] == ["rgb(255, 255, 255)", "light", "light"], seen
+        assert seen[scheme, "dark"] == ["rgb(28, 27, 25)", "dark", "dark"], seen  # --surface of the dark theme
 
 
 def test_no_page_logs_an_error_in_the_console(site: tuple[str, Path], desktop: Any) -> None:

@@ -18,7 +18,7 @@ from defusedxml import ElementTree
 from podops.build import build
 from podops.errors import TemplateError
 from podops.render.site import embed_snippet
-from podops.render.theme import clock, hms, iso_duration, long_date, relative
+from podops.render.theme import builtin_templates, clock, hms, iso_duration, long_date, relative
 
 Production = Callable[..., Path]
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -134,6 +134,30 @@ def test_an_embed_page_is_a_minimal_player_in_light_and_dark(production: Product
         assert '<meta name="robots" content="noindex">' in page
         assert re.findall(r"<script[^>]*>", page) == ['<script src="../../_static/player.js" defer>']
     assert 'class="embed-page theme-light"' in light and 'class="embed-page theme-dark"' in dark
+
+
+def test_the_dark_embed_is_the_light_one_in_dark_as_jinja_would_render_it(production: Production,
+                                                                          tmp_path: Path) -> None:
+    # The built-in dark embed is made from the light page by swapping two markers instead of a second
+    # render; a copy of the same template as an override is rendered twice by Jinja: both agree,
+    # with the markers themselves in the title to show the episode's data is never swapped.
+    title = 'class="embed-page theme-light" <meta name="color-scheme" content="light">'
+    builtin = production(first_episode(title=title), name="builtin")
+    copied = production({**first_episode(title=title),
+                         "templates/embed.html": (builtin_templates() / "embed.html").read_text()}, name="copied")
+    folders = [built(root, tmp_path / f"{root.name}-out") / "test-show/first-episode" for root in (builtin, copied)]
+    for name in ("embed.html", "embed-dark.html"):
+        assert (folders[0] / name).read_text() == (folders[1] / name).read_text()
+    dark = (folders[0] / "embed-dark.html").read_text()
+    assert dark.count("theme-dark") == 1 and 'content="dark"' in dark and "&#34;light&#34;" in dark
+
+
+def test_an_override_of_the_embed_decides_what_dark_changes(production: Production, tmp_path: Path) -> None:
+    site = built(production({"templates/embed.html": "<p>{{ 'night' if dark else 'day' }}</p>\n"}),
+                 tmp_path / "out")
+    folder = site / "test-show/first-episode"
+    assert (folder / "embed.html").read_text() == "<p>day</p>\n"
+    assert (folder / "embed-dark.html").read_text() == "<p>night</p>\n"
 
 
 def test_the_embed_snippet_escapes_the_title() -> None:

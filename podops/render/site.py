@@ -52,6 +52,21 @@ def embed_snippet(url: str, title: str) -> str:
             f'height="{EMBED_HEIGHT}" loading="lazy" style="border:0;border-radius:12px"></iframe>')
 
 
+# The built-in embed.html renders its dark twin differently in these two places only (both come
+# before any of the episode's data), so the dark page is the light one with them swapped.
+THEMES = (('class="embed-page theme-light"', 'class="embed-page theme-dark"'),
+          ('<meta name="color-scheme" content="light">', '<meta name="color-scheme" content="dark">'))
+
+
+def dark_embed(light: str) -> str | None:
+    """The built-in dark embed page made from the light one, or None when a marker is missing."""
+    for before, after in THEMES:
+        if before not in light:
+            return None
+        light = light.replace(before, after, 1)
+    return light
+
+
 def series_data(release: Release) -> dict[str, Any]:
     """schema.org PodcastSeries for the show page."""
     show = release.show
@@ -159,6 +174,7 @@ class SiteRenderer:
         self.disallow: list[str] = []  # URL paths robots.txt keeps crawlers out of
         self.sitemap: list[SitemapEntry] = []
         self.indexed = {r.show.name for r in search.public(releases) if r.episodes}  # shows in the search index
+        self.bundles: dict[str, list[str]] = {}  # search_paths by show name
         theme.env.globals.update(episode_path=episode_path, show_path=show_path,
                                  label=episode_label, http_url=http_url, asset_link=asset_link,
                                  player_chapters=player_chapters, searchable=self.searchable,
@@ -171,8 +187,16 @@ class SiteRenderer:
         return show.name in self.indexed
 
     def search_paths(self, show: Show) -> list[str]:
-        """Template helper: output paths of the scripts that search a show's indexes."""
-        return next(search.bundle_paths(r) for r in self.releases if r.show.name == show.name)
+        """Template helper: output paths of the scripts that search a show's indexes.
+
+        Worked out once per show and build: every page of a show's list asks, and a large show's
+        buckets hash every episode.
+        """
+        paths = self.bundles.get(show.name)
+        if paths is None:
+            paths = self.bundles[show.name] = next(search.bundle_paths(r) for r in self.releases
+                                                   if r.show.name == show.name)
+        return list(paths)
 
     def describe(self, *items: object) -> str:
         """The page-key material for model objects, each repr taken once per build."""
@@ -190,8 +214,8 @@ class SiteRenderer:
         return True
 
     def page(self, template: str, path: str, base_url: str | None, lastmod: str | None,
-             canonical: str | None = None, **context: Any) -> None:
-        """Render one page into the plan; list it in the sitemap unless ``lastmod`` is None."""
+             canonical: str | None = None, **context: Any) -> str:
+        """Render one page into the plan, and return it; list it in the sitemap unless ``lastmod`` is None."""
         canonical = canonical or urls.absolute(base_url or self.base_url, path)
         context.setdefault("feed_url", None)
         context.setdefault("jsonld", None)
@@ -205,6 +229,7 @@ class SiteRenderer:
         self.plan.add(path, text)
         if lastmod is not None and not self.private:
             self.sitemap.append(SitemapEntry(canonical, lastmod))
+        return text
 
     def render(self) -> None:
         """Every page, static file, the sitemap and robots.txt."""
@@ -304,11 +329,17 @@ class SiteRenderer:
             "description": markup.plain(episode.summary),
         }
         embeds = {False: "", True: ""}  # a private episode is not for other sites to embed
-        for dark in () if self.private else (False, True):
-            embed = embed_path(show, episode, dark)
-            self.page("embed.html", embed, base, None, dark=dark, image=image,
-                      episode_url=urls.absolute(base, path), **common)
-            embeds[dark] = embed_snippet(urls.absolute(base, embed), title)
+        if not self.private:
+            light = self.page("embed.html", embed_path(show, episode, False), base, None, dark=False, image=image,
+                              episode_url=urls.absolute(base, path), **common)
+            dark = dark_embed(light) if self.theme.builtin("embed.html") else None
+            if dark is None:  # an override template decides what `dark` changes
+                self.page("embed.html", embed_path(show, episode, True), base, None, dark=True, image=image,
+                          episode_url=urls.absolute(base, path), **common)
+            else:  # one Jinja render for both themes of the built-in page
+                self.plan.add(embed_path(show, episode, True), dark)
+            for theme in (False, True):
+                embeds[theme] = embed_snippet(urls.absolute(base, embed_path(show, episode, theme)), title)
         self.page(
             "episode.html", path, base, iso_date(episode.date), **common,
             image=image, notes=complete_html(markup.episode_html(episode)), transcript=transcript,

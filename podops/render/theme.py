@@ -206,6 +206,7 @@ class Theme:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # templates do not change during a build: no stat of each per page
         )
         self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
         self.env.filters.update(long_date=long_date, iso_date=iso_date, hms=hms, clock=clock,
@@ -233,6 +234,10 @@ class Theme:
             if found is None:
                 raise
             raise TemplateError(Diagnostic(found[0], found[1], 0, "", f"template error: {exc}")) from None
+
+    def builtin(self, name: str) -> bool:
+        """Whether ``name`` is podops' own template, not shadowed by the production's."""
+        return self.overrides is None or not (self.overrides / name).exists()
 
     def static_files(self) -> Iterator[tuple[str, Path]]:
         """Every file under ``_static/``, by path relative to it, an override winning by name."""
