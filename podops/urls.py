@@ -10,7 +10,6 @@ they cannot collide with ``media``, ``page`` or the site's own files. A private 
 from __future__ import annotations
 
 import uuid
-from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from podops.capability import private_dir
@@ -76,10 +75,10 @@ def embed_path(show: Show, episode: Episode, dark: bool = False) -> str:
 def asset_path(show: Show, asset: Asset) -> str:
     """Output path of a local asset: its path in the production, under the show's media folder."""
     assert asset.path is not None
-    path, root = str(asset.path), str(show.root)  # both resolved by the loader
-    if not path.startswith(root.rstrip("/") + "/"):
-        raise ValueError(f"{path} is not inside {root}")
-    return f"{show_dir(show)}media/{PurePosixPath(path[len(root.rstrip('/')) + 1:]).as_posix()}"
+    path, root = str(asset.path), str(show.root).rstrip("/") + "/"  # both resolved (normalised) by the loader
+    if not path.startswith(root):
+        raise ValueError(f"{path} is not inside {show.root}")
+    return f"{show_dir(show)}media/{path[len(root):]}"
 
 
 def absolute(base_url: str, path: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import stat
 import traceback
 from collections.abc import Iterator
@@ -122,6 +123,9 @@ def render_markdown(text: str | None) -> Markup:
     return complete_html(markup.render(text or ""))
 
 
+PLAIN = re.compile(r"[A-Za-z0-9_.~/#-]*")  # what quote(…, safe="/#") leaves as it is: most links
+
+
 def relative(target: str, page: str) -> str:
     """Link from the output file ``page`` to the output file ``target``.
 
@@ -137,7 +141,7 @@ def relative(target: str, page: str) -> str:
     while common < min(len(start), len(parts) - 1) and start[common] == parts[common]:
         common += 1
     rel = "/".join([".."] * (len(start) - common) + parts[common:])
-    return quote(rel, safe="/#")
+    return rel if PLAIN.fullmatch(rel) else quote(rel, safe="/#")
 
 
 @jinja2.pass_context
