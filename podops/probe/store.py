@@ -132,16 +132,15 @@ class Store:
         """Every cached value of one kind (for caches read in bulk, like rendered notes)."""
         if self.db is None:
             return {}
-        try:
-            rows = self.db.execute("SELECT key, value FROM entries WHERE kind=?", (kind,)).fetchall()
+        values = {}
+        try:  # row by row: the rows' JSON text is never all held beside the values made from it
+            for key, value in self.db.execute("SELECT key, value FROM entries WHERE kind=?", (kind,)):
+                try:
+                    values[key] = json.loads(value)
+                except (ValueError, TypeError):
+                    continue  # a damaged record is dropped; the next build rebuilds it
         except sqlite3.DatabaseError:
             return {}
-        values = {}
-        for key, value in rows:
-            try:
-                values[key] = json.loads(value)
-            except (ValueError, TypeError):
-                continue  # a damaged record is dropped; the next build rebuilds it
         return values
 
     def replace(self, kind: str, values: dict[str, Any]) -> None:

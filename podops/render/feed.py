@@ -14,6 +14,7 @@ feed of a private show shares one rendering of its items.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -287,7 +288,7 @@ class ItemWriter:
 
 
 def render_items(show: Show, episodes: list[Episode], base_url: str, cache: PageCache | None = None,
-                 sources: Sequence[str] = ()) -> list[tuple[str, bytes]]:
+                 sources: Sequence[str] = ()) -> list[tuple[str, bytes | memoryview]]:
     """Every ``<item>`` of a feed in feed order, as (key, bytes); unchanged ones come from the cache.
 
     An item's key covers everything it is made from: the show, the episode (its notes, probe
@@ -297,8 +298,8 @@ def render_items(show: Show, episodes: list[Episode], base_url: str, cache: Page
     writer: ItemWriter | None = None
     previous = cache.previous_items(sources) if cache is not None else {}
     psc = _declares_psc(episodes)
-    material = f"{show!r}\0{base_url}\0{psc}"
-    items = []
+    material = hashlib.sha256(f"{show!r}\0{base_url}\0{psc}".encode()).hexdigest()  # what every item shares
+    items: list[tuple[str, bytes | memoryview]] = []
     for episode in episodes:
         key = cache.key(cache.describe(material, episode)) if cache is not None else ""
         data = previous.get(key) if key else None
@@ -312,7 +313,7 @@ def render_items(show: Show, episodes: list[Episode], base_url: str, cache: Page
 def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None,
                 feed_url: str | None = None, page_url: str | None = None,
                 on_air: list[OnAir] | None = None, cache: PageCache | None = None,
-                path: str | None = None, items: list[tuple[str, bytes]] | None = None) -> bytes:
+                path: str | None = None, items: list[tuple[str, bytes | memoryview]] | None = None) -> bytes:
     """Build one show's RSS feed as bytes; ``episodes`` are the visible ones, in feed order.
 
     A private show's personal feeds pass their own ``feed_url`` and ``page_url`` (the subscribe page);
@@ -350,7 +351,9 @@ def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: 
     fg.podops.psc = _declares_psc(episodes)
     channel = bytes(fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
     end = channel.rindex(CLOSE)  # feedgen appends the items after every channel element
-    parts, spans, offset = [channel[:end]], [], end
+    parts: list[bytes | memoryview] = [channel[:end]]
+    spans: list[list[object]] = []
+    offset = end
     for key, data in items:
         parts.append(data)
         spans.append([key, offset, len(data)])

@@ -40,16 +40,19 @@ class PageCache:
         self.salt = salt
         self.enabled = enabled and out is not None
         self.keys: dict[str, str] = {}
-        self.reprs: dict[int, str] = {}  # each model object's repr, taken once per build
+        self.reprs: dict[int, str] = {}  # the hash of each model object's repr, taken once per build
 
     def describe(self, *items: object) -> str:
-        """Key material for model objects: releases and episodes are repr'd once per build, by identity."""
+        """Key material for model objects: releases and episodes are repr'd and hashed once per build, by identity.
+
+        Only the hash of each repr is kept, so ten thousand episodes' reprs are not held all build long.
+        """
         parts = []
         for item in items:
             if isinstance(item, Release | Episode):
                 text = self.reprs.get(id(item))
                 if text is None:
-                    text = self.reprs[id(item)] = repr(item)
+                    text = self.reprs[id(item)] = hashlib.sha256(repr(item).encode()).hexdigest()
                 parts.append(text)
             else:
                 parts.append(repr(item))
@@ -68,7 +71,7 @@ class PageCache:
         previous = os.path.join(self.out, path)
         return output.untouched(self.placed, path, previous)  # a page edited by hand is rendered again
 
-    def previous_items(self, paths: Sequence[str]) -> dict[str, bytes]:
+    def previous_items(self, paths: Sequence[str]) -> dict[str, bytes | memoryview]:
         """Item bytes by key from the first of ``paths`` the previous output holds untouched, with its record."""
         if self.out is None:
             return {}
@@ -79,17 +82,17 @@ class PageCache:
                 continue
             try:
                 with open(previous, "rb") as handle:
-                    data = handle.read()
+                    data = memoryview(handle.read())  # items are views of the one file: no copies
             except OSError:
                 continue
-            items = {}
+            items: dict[str, bytes | memoryview] = {}
             for span in spans:
                 if not (isinstance(span, list) and len(span) == 3 and isinstance(span[0], str)
                         and isinstance(span[1], int) and isinstance(span[2], int)):
                     return {}  # a damaged record: render every item
                 key, start, length = str(span[0]), int(span[1]), int(span[2])
                 item = data[start:start + length]
-                if not (item.startswith(ITEM_START) and item.endswith(ITEM_END)):
+                if item[:len(ITEM_START)] != ITEM_START or item[len(item) - len(ITEM_END):] != ITEM_END:
                     return {}
                 items[key] = item
             return items
