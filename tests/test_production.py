@@ -9,6 +9,7 @@ from conftest import EPISODE, IMAGES, SHOW, write_production
 
 from podops.errors import ResourceError
 from podops.load.production import load_production
+from podops.load.yamlfile import MAX_BYTES
 
 EP = "episodes/episode-6d1048a48504.yaml"
 
@@ -128,3 +129,53 @@ def test_two_invalid_show_names_are_two_errors_not_a_clash_of_empty_names(produc
         load_production(prod)
     assert [d.path for d in info.value.diagnostics] == ["other/show.yaml", "show.yaml"]
     assert all("must be 8–44 characters" in d.message for d in info.value.diagnostics)
+
+
+def _bad_input_files() -> list[tuple[str, bytes]]:
+    """Every YAML file of the bad-input table's cases, and the valid base files they change."""
+    from conftest import CHANNEL
+    from test_bad_inputs import CASES
+
+    found = [("show.yaml", SHOW.encode()), (EP, EPISODE.encode()), ("channel.yaml", CHANNEL.encode()),
+             (EP, LEGACY.encode())]
+    for _id, files, _where, _words in CASES:
+        for name, content in files.items():
+            raw = content.encode() if isinstance(content, str) else content
+            if name.endswith((".yaml", ".yml")) and raw is not None and len(raw) <= MAX_BYTES:
+                found.append((name, raw))  # (a larger file is refused before it is read)
+    return found
+
+
+def test_fast_reads_equal_careful_reads_and_every_problem_is_read_carefully(tmp_path: Path) -> None:
+    """Decision 2 of the speed issue: positions only for files with a problem, the same values always."""
+    from podops.load.production import Marks, _read_careful, _read_fast
+
+    files = _bad_input_files()
+    assert len(files) > 60
+    fast_ones = 0
+    for name, raw in files:
+        path = tmp_path / "f.yaml"
+        path.write_bytes(raw)
+        fast, careful = _read_fast(path, name, raw), _read_careful(path, name, raw)
+        if careful[3]:  # any diagnostic, a warning too, comes from the position-keeping loader
+            assert fast is None, (name, careful[3])
+            continue
+        if fast is None:
+            continue  # e.g. a merge key or a tag: the careful loader reads it, cleanly
+        fast_ones += 1
+        assert fast[:2] == careful[:2] and not fast[3], name
+        assert isinstance(fast[2], Marks) and list(fast[2]) == list(careful[2]), name
+        assert dict(fast[2].items()) != careful[2] or not careful[2]  # no positions until one is asked for
+        assert {k: fast[2][k] for k in careful[2]} == careful[2], name  # asked: found by reading again
+    assert fast_ones > 20
+
+
+def test_a_later_check_finds_the_position_in_a_file_read_fast(production) -> None:
+    """A duplicate GUID is found after loading; the fast-read file is read again for the line."""
+    other = EPISODE.replace("name: first-episode", "name: second-episode")
+    prod = production({"episodes/episode-other.yaml": other})
+    with pytest.raises(ResourceError) as info:
+        load_production(prod)
+    assert ("episodes/episode-other.yaml:5:3: metadata.guid: GUID '6d1048a48504' is already used by "
+            f"{EP}:5") in str(info.value)
+    assert "episodes/episode-other.yaml:15:3: enclosure.uri: enclosure 'assets/ep.mp3'" in str(info.value)

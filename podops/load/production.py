@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,8 +22,8 @@ from podops.load.references import link_channels, link_episodes
 from podops.load.resources import to_channel, to_episode, to_show, to_subscriber_list
 from podops.load.schema import CHANNEL, EPISODE, SHOW, SUBSCRIBERS
 from podops.load.tagrules import check_tags
-from podops.load.validate import Validator, is_secret
-from podops.load.yamlfile import MAX_BYTES, Mapping, load, load_bytes, regular_size
+from podops.load.validate import NOWHERE, Validator, is_secret
+from podops.load.yamlfile import MAX_BYTES, load_bytes, parse_fast, read, regular_size
 from podops.model import (
     Channel,
     Episode,
@@ -65,7 +65,7 @@ def discover(root: Path, problems: Problems | None = None) -> Iterator[Path]:
             wanted = name.endswith((".yaml", ".yml")) and not name.startswith(".")
             if wanted and not entry.is_dir(follow_symlinks=False):
                 path = Path(folder, name)
-                if path.is_symlink() and not _inside(path.resolve(), real_root):
+                if entry.is_symlink() and not _inside(path.resolve(), real_root):
                     continue
                 yield path
         if dirs and depth + 1 > MAX_FOLDER_DEPTH:
@@ -77,26 +77,42 @@ def discover(root: Path, problems: Problems | None = None) -> Iterator[Path]:
         pending.extend((e.path, depth + 1) for e in reversed(dirs))
 
 
+def _display(path: Path, base: str, root: Path) -> str:
+    """``path`` relative to the production, as diagnostics show it (string slicing: pathlib is slow at 10,000)."""
+    text = os.fspath(path)
+    return text[len(base):].replace(os.sep, "/") if text.startswith(base) else path.relative_to(root).as_posix()
+
+
 def _inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
 
-def _legacy(data: Mapping) -> None:
+def _key_mark(node: dict[Any, Any], key: Any) -> tuple[int, int]:
+    """Where ``key`` of a mapping stands: a yamlfile.Mapping knows, plain data (parse_fast) does not."""
+    mark = getattr(node, "mark", None)
+    return mark(key) if mark is not None else NOWHERE
+
+
+def _move(source: dict[Any, Any], old: str, target: dict[Any, Any], new: str) -> None:
+    target[new] = source.pop(old)
+    if hasattr(target, "marks"):
+        target.marks[new] = _key_mark(source, old)
+
+
+def _legacy(data: dict[Any, Any]) -> None:
     """Move the PodOps legacy layout (guid, parent_guid, date in labels) to v1 places."""
     metadata = data.get("metadata")
-    if not isinstance(metadata, Mapping):
+    if not isinstance(metadata, dict):
         return
     labels = metadata.get("labels")
-    if not isinstance(labels, Mapping):
+    if not isinstance(labels, dict):
         return
     for old, new in (("guid", "guid"), ("parent_guid", "parent"), ("date", "date")):
         if old in labels and new not in metadata:
-            metadata[new] = labels.pop(old)
-            metadata.marks[new] = labels.marks.get(old, (labels.line, labels.column))
+            _move(labels, old, metadata, new)
     description = data.get("description")
-    if isinstance(description, Mapping) and "newFeed" in description and "newFeedLink" not in data:
-        data["newFeedLink"] = description.pop("newFeed")
-        data.marks["newFeedLink"] = description.marks["newFeed"]
+    if isinstance(description, dict) and "newFeed" in description and "newFeedLink" not in data:
+        _move(description, "newFeed", data, "newFeedLink")
 
 
 def load_production(root: Path, caches: Caches | None = None) -> Production:
@@ -114,8 +130,9 @@ def load_production(root: Path, caches: Caches | None = None) -> Production:
     broken = False  # a show file that is unreadable or has no usable GUID: its episodes cannot be linked
     lists: list[SubscriberList] = []
     channels: list[Channel] = []
+    base = os.path.join(os.fspath(root), "")
     for path in discover(root, problems):
-        display = path.relative_to(root).as_posix()
+        display = _display(path, base, root)
         kind, values, marks, diagnostics = _read_cached(path, display, caches) if caches else _read(path, display)
         problems.extend(diagnostics)
         if kind == "show":
@@ -144,8 +161,9 @@ def load_shows(root: Path) -> list[Show]:
         raise ResourceError(f"{root}: not a folder")
     problems = Problems()
     shows: list[Show] = []
+    base = os.path.join(os.fspath(root), "")
     for path in discover(root, problems):
-        display = path.relative_to(root).as_posix()
+        display = _display(path, base, root)
         kind, values, marks, diagnostics = _read(path, display)
         if kind == "show":
             problems.extend(diagnostics)
@@ -157,11 +175,77 @@ def load_shows(root: Path) -> list[Show]:
 Read = tuple[str | None, dict[str, Any], dict[str, Any], list[Diagnostic]]
 
 
+class Marks(dict[str, tuple[int, int]]):
+    """The fields of a resource read without positions, each found only when a diagnostic asks.
+
+    A file read by :func:`podops.load.yamlfile.parse_fast` had no problem, so nothing needed a
+    position then; a later check (a duplicate GUID, a damaged MP3) that points at one of its
+    fields reads the file again with the position-keeping loader, once.
+    """
+
+    def __init__(self, fields: Iterable[str], path: Path, display: str) -> None:
+        super().__init__(dict.fromkeys(fields, NOWHERE))
+        self.source, self.display, self.found = path, display, False
+
+    def __getitem__(self, key: str) -> tuple[int, int]:
+        if not self.found:
+            self.find()
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if not self.found:
+            self.find()
+        return super().get(key, default)
+
+    def find(self) -> None:
+        """Read the file again with positions (a file gone or changed since keeps what it can)."""
+        self.found = True
+        try:
+            raw = read(self.source, self.display)
+        except ResourceError:
+            return
+        self.update((k, v) for k, v in _read_careful(self.source, self.display, raw)[2].items() if k in self)
+
+
 def _read(path: Path, display: str, raw: bytes | None = None) -> Read:
-    """Parse and validate one file: its kind (None when it is no resource), values, marks, problems."""
+    """Parse and validate one file: its kind (None when it is no resource), values, marks, problems.
+
+    Clean files are read fast, without positions; a file with any problem (an error or a
+    warning) is read again by the position-keeping loader, which reports each where it stands.
+    """
+    if raw is None:
+        try:
+            raw = read(path, display)
+        except ResourceError as exc:
+            return None, {}, {}, exc.diagnostics
+    return _read_fast(path, display, raw) or _read_careful(path, display, raw)
+
+
+def _read_fast(path: Path, display: str, raw: bytes) -> Read | None:
+    """:func:`_read` of a clean file without positions, or None when anything needs one."""
+    data = parse_fast(raw)
+    if data is None:
+        return None
+    if "kind" not in data and "apiVersion" not in data:
+        return None, {}, {}, []
+    kind = KINDS.get(str(data.get("kind", "")).strip().lower())
+    if kind is None:
+        return None
+    problems = Problems()
+    _legacy(data)
+    _drop_secrets(data, "", display, problems)
+    validator = Validator(display, problems)
+    values = validator.check(SPECS[kind], data, "", (1, 1)) or {}
+    if problems.items or check_tags(kind, values):
+        return None
+    return kind, values, Marks(validator.marks, path, display), []
+
+
+def _read_careful(path: Path, display: str, raw: bytes) -> Read:
+    """:func:`_read` with the position-keeping loader: every problem at its line and column."""
     problems = Problems()
     try:
-        data = load_bytes(raw, display) if raw is not None else load(path, display)
+        data = load_bytes(raw, display)
     except ResourceError as exc:
         return None, {}, {}, exc.diagnostics
     if "kind" not in data and "apiVersion" not in data:
@@ -195,11 +279,11 @@ def _mark(marks: dict[str, Any], field: str) -> tuple[int, int]:
 def _drop_secrets(node: Any, path: str, display: str, problems: Problems) -> None:
     """Refuse passwords, stream keys and auth hashes wherever they are, and take them out of the
     data so that they are reported once, as secrets, and never as unknown fields."""
-    if isinstance(node, Mapping):
+    if isinstance(node, dict):
         for key in list(node):
             dotted = f"{path}.{key}" if path else str(key)
             if is_secret(str(key)):
-                line, column = node.mark(key)
+                line, column = _key_mark(node, key)
                 problems.add(display, line, column, dotted,
                              "is a secret, and secrets do not belong in Git: remove it (keep it in the "
                              "streaming server, or in the environment of the tool that needs it)")
@@ -225,13 +309,15 @@ def _read_cached(path: Path, display: str, caches: Caches) -> Read:
     if cached is not None:
         try:
             kind, values, marks, diagnostics = json.loads(cached, object_hook=_decode)
-            return (kind, dict(values), {str(k): (int(v[0]), int(v[1])) for k, v in marks.items()},
-                    [Diagnostic(display, *d) for d in diagnostics])
+            found = (Marks(map(str, marks), path, display) if isinstance(marks, list)
+                     else {str(k): (int(v[0]), int(v[1])) for k, v in marks.items()})
+            return kind, dict(values), found, [Diagnostic(display, *d) for d in diagnostics]
         except (ValueError, TypeError, AttributeError, IndexError, KeyError):
             pass  # a damaged or foreign cache record: read the file again
     kind, values, marks, diagnostics = _read(path, display, raw)
     rows = [[d.line, d.column, d.field, d.message, d.severity] for d in diagnostics]
-    store.put("resource", key, json.dumps([kind, values, marks, rows], default=_encode))  # order kept
+    kept = list(marks) if isinstance(marks, Marks) else marks  # fields only: positions are found on demand
+    store.put("resource", key, json.dumps([kind, values, kept, rows], default=_encode))  # order kept
     return kind, values, marks, diagnostics
 
 

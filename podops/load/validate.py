@@ -13,15 +13,17 @@ import unicodedata
 import uuid
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from podops.errors import Problems
 from podops.load.schema import EMAIL_PATTERN, GUID_PATTERN, MAX_URL, NAME_PATTERN, Field
 from podops.load.vocabulary import LANGUAGES
-from podops.load.yamlfile import Mapping, OctalLooking, Sequence
+from podops.load.yamlfile import OctalLooking
 
 Mark = tuple[int, int]
+NOWHERE: Mark = (0, 0)  # data read without positions (yamlfile.parse_fast): only clean files are
 NAME_RULE = "must be 8–44 characters of a-z, 0-9, '-' and '_', starting with a letter or digit"
 _NAME = re.compile(NAME_PATTERN)
 _GUID = re.compile(GUID_PATTERN)
@@ -167,22 +169,23 @@ class Validator:
             self.error(where, path, str(exc))
             return None
 
-    def require(self, spec: Field, data: Mapping, path: str, suggested: frozenset[str] = frozenset()) -> None:
+    def require(self, spec: Field, data: dict[Any, Any], path: str, suggested: frozenset[str] = frozenset()) -> None:
         """Report required fields missing from a mapping, at the mapping's own position.
 
         A field already suggested for a misspelt key is not reported again: one typo, one error.
         """
         for key, sub in spec.fields.items():
             if sub.required and key not in data and key not in suggested:
-                self.error((data.line, data.column), _join(path, key), "is required")
+                self.error((getattr(data, "line", 0), getattr(data, "column", 0)), _join(path, key), "is required")
 
     def _struct(self, spec: Field, value: Any, path: str, where: Mark) -> dict[str, Any] | None:
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             raise ValueError(f"expected a mapping, got {_describe(value)}")
         out: dict[str, Any] = {}
         suggested: set[str] = set()
+        mark = getattr(value, "mark", None)  # a yamlfile.Mapping's; plain data (parse_fast) has none
         for key, item in value.items():
-            sub_where = value.mark(key)
+            sub_where = mark(key) if mark is not None else NOWHERE
             sub = spec.fields.get(str(key))
             if sub is None:
                 hint = difflib.get_close_matches(str(key), list(spec.fields), n=1, cutoff=0.6)
@@ -195,23 +198,23 @@ class Validator:
         return out
 
     def _list(self, spec: Field, value: Any, path: str, where: Mark) -> list[Any] | None:
-        if isinstance(value, Mapping):  # legacy PodOps wrote a single object where a list is due
-            wrapped = Sequence()
-            wrapped.append(value)
-            wrapped.marks.append(where)
-            value = wrapped
-        if not isinstance(value, Sequence):
+        if isinstance(value, dict):  # legacy PodOps wrote a single object where a list is due
+            assert spec.item is not None
+            return [self.check(spec.item, value, f"{path}[0]", where)]
+        if not isinstance(value, list):
             raise ValueError(f"expected a list, got {_describe(value)}")
         if spec.required and not value:
             raise ValueError("needs at least one entry")
         assert spec.item is not None
-        return [self.check(spec.item, item, f"{path}[{i}]", value.mark(i)) for i, item in enumerate(value)]
+        mark = getattr(value, "mark", None)  # a yamlfile.Sequence's; plain data (parse_fast) has none
+        return [self.check(spec.item, item, f"{path}[{i}]", mark(i) if mark is not None else NOWHERE)
+                for i, item in enumerate(value)]
 
     def _any(self, spec: Field, value: Any, path: str, where: Mark) -> Any:
         return value
 
     def _text(self, spec: Field, value: Any, path: str, where: Mark) -> str:
-        if isinstance(value, bool | Mapping | Sequence):
+        if isinstance(value, bool | dict | list):
             raise ValueError(f"expected text, got {_describe(value)}; quote it")
         text = str(value)
         bad = _CONTROL.search(text)
@@ -305,13 +308,14 @@ def _join(path: str, key: str) -> str:
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, Sequence):
+    if isinstance(value, list):
         return "a list"
     return f"{type(value).__name__} {value!r}"
 
 
+@lru_cache(maxsize=4096)  # the same few dozen keys in every resource
 def is_secret(key: str) -> bool:
     """Whether a field name is one of Streaming.Center's authenticated fields (or looks like one).
 

@@ -1,10 +1,14 @@
 """Safe YAML reading that remembers where every key stands (the only module that imports PyYAML).
 
 Resources are written by hand, so each value keeps the line and column of its key and every
-error can point an editor at the right place. PyYAML's YAML 1.1 surprises are handled on
-purpose (see ``security.md`` §3): timestamps stay strings (a naive date must never take the
-build machine's timezone), octal-looking numbers are refused, anchors and aliases are refused,
-duplicate keys are errors that name both lines.
+error can point an editor at the right place. Positions cost time, and a clean file never
+needs them, so :func:`parse_fast` reads plain data with libyaml's C parser and declines (None)
+every file it is not sure about; :func:`parse`, the position-keeping loader, then reads it and
+reports its problems. Both give the same values for every file ``parse_fast`` accepts.
+
+PyYAML's YAML 1.1 surprises are handled on purpose (see ``security.md`` §3): timestamps stay
+strings (a naive date must never take the build machine's timezone), octal-looking numbers are
+refused, anchors and aliases are refused, duplicate keys are errors that name both lines.
 """
 
 from __future__ import annotations
@@ -26,10 +30,14 @@ MAX_DEPTH = 20
 MAX_DIGITS = 30
 _OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
 
-try:  # the C parser is several times faster; the constructor below stays in Python
+try:  # the C parser is several times faster; the constructors below stay in Python
     _Base: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml: same results, slower
     _Base = yaml.SafeLoader
+_RESOLVERS = {  # YAML 1.1 without implicit timestamps: a naive date must never take the machine's timezone
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 class OctalLooking(str):
@@ -77,14 +85,19 @@ def _position(node: yaml.Node) -> tuple[int, int]:
 class _Loader(_Base):
     """SafeLoader with positions, no timestamps, no octal, no aliases, no duplicate keys."""
 
-    yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+    yaml_implicit_resolvers = _RESOLVERS
 
     def construct_document(self, node: yaml.Node) -> Any:
         _check_tree(node)
         return super().construct_document(node)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (TypeError, AttributeError, KeyError):  # a standard tag on a value it cannot read (!!bool abc)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the value does not fit its tag {node.tag}", node.start_mark
+            ) from None
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int | OctalLooking:
         if _OCTAL.match(node.value):
@@ -95,6 +108,9 @@ class _Loader(_Base):
         return int(super().construct_yaml_int(node))
 
     def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
+        if not isinstance(node, yaml.MappingNode):  # !!map on a list or a scalar
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a mapping node, but found {node.id}", node.start_mark)
         data = Mapping()
         data.line, data.column = _position(node)
         yield data
@@ -119,6 +135,9 @@ class _Loader(_Base):
             data.marks[key] = (line, column)
 
     def construct_yaml_seq(self, node: yaml.SequenceNode) -> Any:
+        if not isinstance(node, yaml.SequenceNode):  # !!seq on a mapping or a scalar
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a sequence node, but found {node.id}", node.start_mark)
         data = Sequence()
         data.line, data.column = _position(node)
         yield data
@@ -154,6 +173,85 @@ def _check_tree(root: yaml.Node) -> None:
                 stack.extend(((key, depth + 1), (value, depth + 1)))
 
 
+class _Composer(_Base):
+    """The parser and resolver of :class:`_Loader` without its constructor: nodes for :func:`parse_fast`."""
+
+    yaml_implicit_resolvers = _RESOLVERS
+
+
+_STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in
+                                               ("str", "int", "float", "bool", "null", "map", "seq"))
+_SCALARS = yaml.constructor.SafeConstructor()  # its int and float readers only look at the node's text
+_KEY_TYPES = (str, int, float, bool)
+
+
+class _Decline(Exception):
+    """The fast reader meets something only the position-keeping loader reports exactly."""
+
+
+def _plain(node: yaml.Node, depth: int, seen: set[int]) -> Any:
+    """Plain data from a node, exactly as :class:`_Loader` builds it, or :class:`_Decline`.
+
+    Declined: aliases (a node seen twice), nesting past MAX_DEPTH (counted as ``_check_tree``
+    counts), any tag but str/int/float/bool/null/map/seq (merge keys, ``=``, timestamps, sets,
+    binary, unknown tags) or one on the wrong kind of node, long numbers, keys that are not
+    plain text, duplicate keys.
+    """
+    if depth > MAX_DEPTH or id(node) in seen:
+        raise _Decline
+    seen.add(id(node))
+    tag, kind = node.tag, type(node)
+    if isinstance(node, yaml.ScalarNode) and kind is yaml.ScalarNode:
+        if tag == _STR:
+            return node.value
+        if tag == _INT:
+            if _OCTAL.match(node.value):
+                return OctalLooking(node.value)
+            if len(node.value) > MAX_DIGITS:
+                raise _Decline
+            return int(_SCALARS.construct_yaml_int(node))
+        if tag == _FLOAT:
+            return _SCALARS.construct_yaml_float(node)
+        if tag == _BOOL:
+            return _SCALARS.construct_yaml_bool(node)
+        if tag == _NULL:
+            return None
+    elif kind is yaml.MappingNode and tag == _MAP:
+        data: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not yaml.ScalarNode:
+                raise _Decline
+            key = _plain(key_node, depth + 1, seen)
+            if key is None or not isinstance(key, _KEY_TYPES) or key in data:
+                raise _Decline
+            data[key] = _plain(value_node, depth + 1, seen)
+        return data
+    elif kind is yaml.SequenceNode and tag == _SEQ:
+        return [_plain(item, depth + 1, seen) for item in node.value]
+    raise _Decline
+
+
+def parse_fast(raw: bytes) -> dict[Any, Any] | None:
+    """A resource's top-level mapping as plain data, or None when :func:`load_bytes` must read it.
+
+    None for anything that is not clean, UTF-8 YAML holding one mapping: every file with a
+    problem is read again by the position-keeping loader, which reports it where it stands.
+    """
+    try:
+        text = decode(raw, "")
+        if _depth_bound(text) > MAX_DEPTH:  # the careful loader scans these token by token
+            return None
+        loader = _Composer(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+        data = _plain(root, 1, set()) if root is not None else None
+    except Exception:  # noqa: BLE001 - any failure at all: the careful loader reads it and says why
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def decode(raw: bytes, display: str) -> str:
     """Decode a resource as UTF-8 (a BOM is fine); anything else is a clear error."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -187,8 +285,8 @@ def _depth_bound(text: str) -> int:
     indicators; along any path a column repeats at most twice (an indentless sequence under a
     mapping), and every flow collection needs its own bracket.
     """
-    columns = {len(m.group(1)) + len(m.group(2)) for m in _INDICATORS.finditer(text)}
-    columns |= {len(m.group(1)) for m in _INDICATORS.finditer(text)}
+    starts = set(_INDICATORS.findall(text))  # (indentation, indicators): few distinct pairs per file
+    columns = {len(indent) for indent, _ in starts} | {len(indent) + len(marks) for indent, marks in starts}
     return 2 * len(columns) + text.count("[") + text.count("{")
 
 
@@ -279,14 +377,19 @@ def regular_size(path: Path, display: str) -> int:
     return st.st_size
 
 
-def load(path: Path, display: str) -> Mapping:
-    """Read one resource file: size cap first, then UTF-8, then YAML; the top level must be a mapping."""
+def read(path: Path, display: str) -> bytes:
+    """A resource file's bytes, refused unread when it is no regular file or larger than MAX_BYTES."""
     size = regular_size(path, display)
     if size > MAX_BYTES:
         raise ResourceError(
             Diagnostic(display, message=f"file too large ({size} bytes, limit {MAX_BYTES})")
         )
-    return load_bytes(path.read_bytes(), display)
+    return path.read_bytes()
+
+
+def load(path: Path, display: str) -> Mapping:
+    """Read one resource file: size cap first, then UTF-8, then YAML; the top level must be a mapping."""
+    return load_bytes(read(path, display), display)
 
 
 def load_bytes(raw: bytes, display: str) -> Mapping:
