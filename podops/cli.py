@@ -2,100 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from podops import __version__
-from podops.errors import Diagnostic, PodopsError, UsageError, to_json
-
-FORMATS = click.Choice(["text", "json"])
-
-
-def _emit(diagnostics: Iterable[Diagnostic], fmt: str, root: Path | None) -> None:
-    """Print diagnostics to stderr (text) or stdout (json); GitHub annotations when in Actions."""
-    diagnostics = list(diagnostics)
-    if fmt == "json":
-        click.echo(to_json(diagnostics))
-    else:
-        for diagnostic in diagnostics:
-            click.echo(str(diagnostic), err=True)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        for diagnostic in diagnostics:
-            path = diagnostic.path
-            if root is not None and path and path != ".":
-                with contextlib.suppress(ValueError):  # another drive on Windows: keep it as is
-                    path = os.path.relpath(root / path)
-            click.echo(diagnostic.github(path))
-
-
-def _run(action: Callable[[], Any], fmt: str = "text", root: Path | None = None) -> Any:
-    """Run a core call; turn PodopsError into diagnostics and exit 1, never a traceback."""
-    try:
-        return action()
-    except UsageError as exc:
-        _emit(exc.diagnostics, fmt, root)
-        sys.exit(2)
-    except PodopsError as exc:
-        _emit(exc.diagnostics, fmt, root)
-        sys.exit(1)
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        click.echo(f"podops: {where}{exc.strerror or exc}", err=True)
-        sys.exit(1)
-
-
-class _Progress:
-    """A progress bar on a terminal for stages that take more than a moment; silent in CI."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty() and not os.environ.get("CI")
-        self.bar: Any = None
-        self.stage = ""
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total < 20:
-            return
-        if self.bar is None or stage != self.stage:
-            self.close()
-            self.stage = stage
-            self.bar = click.progressbar(length=total, label=stage, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(done - self.bar.pos)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+from podops.console import FORMATS, PRODUCTION, Progress, base_url_option, emit, run
+from podops.errors import PodopsError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="podops")
 def main() -> None:
     """Build podcast feeds and a website from PodOps YAML resources."""
-
-
-PRODUCTION = click.Path(exists=True, file_okay=False, path_type=Path)  # a missing folder is a usage error
-
-
-def _base_url_option(value: str | None) -> None:
-    """A --base-url that is no absolute http(s) URL is a usage error (exit 2)."""
-    from podops.load.validate import check_url
-
-    if value and check_url(value):
-        raise click.BadParameter(check_url(value) or "", param_hint="--base-url")
 
 
 @main.command()
@@ -107,9 +30,9 @@ def validate(directory: Path, base_url: str | None, fmt: str, no_media: bool) ->
     """Check every resource (and its media) with the rules a build applies; write nothing."""
     from podops.build import check
 
-    _base_url_option(base_url)
-    production, warnings = _run(lambda: check(directory, probe=not no_media, base_url=base_url), fmt, directory)
-    _emit(warnings, fmt, directory) if warnings else None
+    base_url_option(base_url)
+    production, warnings = run(lambda: check(directory, probe=not no_media, base_url=base_url), fmt, directory)
+    emit(warnings, fmt, directory) if warnings else None
     episodes = sum(len(s.episodes) for s in production.shows)
     if fmt == "json" and not warnings:
         click.echo("[]")
@@ -139,20 +62,20 @@ def build(directory: Path, out: Path, base_url: str | None, drafts: bool, fmt: s
     """Build feeds, pages and media into an output folder, atomically."""
     from podops.build import build as run_build
 
-    _base_url_option(base_url)
+    base_url_option(base_url)
     source = click.get_current_context().get_parameter_source("out")
     if source is click.core.ParameterSource.DEFAULT and _overlaps(out, directory):
         suggestion = Path(os.path.relpath(directory.resolve().parent / f"{directory.resolve().name}-public"))
         raise click.UsageError(f"the default output folder {out} would be inside the production {directory}; "
                                f"pass an output folder outside it, e.g. -o {suggestion}")
-    with _Progress(enabled=not quiet) as progress:
-        report = _run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts, progress=progress,
+    with Progress(enabled=not quiet) as progress:
+        report = run(lambda: run_build(directory, out, base_url=base_url, drafts=drafts, progress=progress,
                                         previous=previous, force=force, accept_changes=accept_changes),
                       fmt, directory)
     if quiet:
         return
     if report.warnings:
-        _emit(report.warnings, fmt, directory)
+        emit(report.warnings, fmt, directory)
     for line in report.scheduled:
         click.echo(f"scheduled: {line}", err=True)
     if verbose and report.skipped:
@@ -221,8 +144,8 @@ def new_show(directory: Path, name: str, title: str, base_url: str, email: str |
     """Write show-<guid>.yaml."""
     from podops.commands import scaffold
 
-    _base_url_option(base_url)
-    _written(_run(lambda: scaffold.new_show(directory, name, title, base_url, email, image, copy)), directory)
+    base_url_option(base_url)
+    _written(run(lambda: scaffold.new_show(directory, name, title, base_url, email, image, copy)), directory)
 
 
 @new.command("episode")
@@ -235,13 +158,13 @@ def new_episode(directory: Path, name: str, title: str, audio: str | None, copy:
     """Write episodes/episode-<guid>.yaml (a draft) for the production's show."""
     from podops.commands import scaffold
 
-    _written(_run(lambda: scaffold.new_episode(directory, name, title, audio, copy)), directory)
+    _written(run(lambda: scaffold.new_episode(directory, name, title, audio, copy)), directory)
 
 
 def _written(written: Any, directory: Path) -> None:
     """The new file on stdout; what is still missing and the next step on stderr."""
     click.echo(str(written.path))
-    _emit(written.warnings, "text", directory)
+    emit(written.warnings, "text", directory)
     click.echo(written.next_step, err=True)
 
 
@@ -253,7 +176,7 @@ def new_subscribers(directory: Path, name: str, emails: tuple[str, ...]) -> None
     """Write subscribers-<guid>.yaml: the listeners of the production's private show."""
     from podops.commands import scaffold
 
-    _written(_run(lambda: scaffold.new_subscribers(directory, name, list(emails))), directory)
+    _written(run(lambda: scaffold.new_subscribers(directory, name, list(emails))), directory)
 
 
 @main.command()
@@ -263,8 +186,8 @@ def new_subscribers(directory: Path, name: str, emails: tuple[str, ...]) -> None
 def subscribers(directory: Path, base_url: str | None, fmt: str) -> None:
     """Print each private-show subscriber's feed and subscribe URLs (needs PODOPS_SECRET; writes nothing)."""
     from podops.build import subscribers as list_subscribers
-    _base_url_option(base_url)
-    found = _run(lambda: list_subscribers(directory, base_url), fmt, directory)
+    base_url_option(base_url)
+    found = run(lambda: list_subscribers(directory, base_url), fmt, directory)
     rows = [{"email": a.email, "feed_url": a.feed_url, "subscribe_url": a.subscribe_url} for a in found]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -286,10 +209,10 @@ def serve(directory: Path, port: int, drafts: bool) -> None:
 
     def notify(report: Any, error: PodopsError | None) -> None:
         if error is not None:
-            _emit(error.diagnostics, "text", directory)
+            emit(error.diagnostics, "text", directory)
             click.echo("build failed: still serving the last good site", err=True)
             return
-        _emit(report.warnings, "text", directory)
+        emit(report.warnings, "text", directory)
         for feed in report.feeds:
             click.echo(f"feed: {feed}", err=True)
         click.echo(f"built {report.published} episode(s) in {report.seconds:.2f} s", err=True)
@@ -297,7 +220,7 @@ def serve(directory: Path, port: int, drafts: bool) -> None:
     def ready(url: str) -> None:
         click.echo(f"serving {url} (Ctrl-C to stop)", err=True)
 
-    _run(lambda: run_serve(directory, port, drafts, notify, ready))
+    run(lambda: run_serve(directory, port, drafts, notify, ready))
 
 
 @main.command("import")
@@ -317,11 +240,11 @@ def import_(feed: str, out: Path, base_url: str | None, offline: bool, keep_new_
     """Turn an RSS feed (a file or an http(s) URL) into show.yaml and one YAML per episode."""
     from podops.commands.importer import import_feed
 
-    _base_url_option(base_url)
-    imported = _run(lambda: import_feed(feed, out, base_url=base_url, offline=offline,
+    base_url_option(base_url)
+    imported = run(lambda: import_feed(feed, out, base_url=base_url, offline=offline,
                                         keep_new_feed_url=keep_new_feed_url, timeout=timeout,
                                         allow_private=allow_private))
-    _emit(imported.warnings, "text", None)
+    emit(imported.warnings, "text", None)
     live = f" and {imported.channels} live channel(s)" if imported.channels else ""
     click.echo(f"imported {imported.episodes} episode(s){live} into {out}; {imported.next_step}", err=True)
 
@@ -337,8 +260,8 @@ def publish(out: Path, target: str, endpoint_url: str | None, delete: bool, dry_
     """Upload a build to S3-compatible storage: media, then pages, then feeds, then deletions."""
     from podops.commands.publish import publish as run_publish
 
-    with _Progress(enabled=not dry_run) as progress:
-        summary = _run(lambda: run_publish(str(out), target, endpoint_url, delete, dry_run, jobs, progress))
+    with Progress(enabled=not dry_run) as progress:
+        summary = run(lambda: run_publish(str(out), target, endpoint_url, delete, dry_run, jobs, progress))
     if dry_run:
         for action in summary.plan.actions:
             size = f" ({action.size / 1e3:.1f} kB)" if action.op == "upload" else ""
@@ -378,7 +301,7 @@ def notify(out: Path, previous: str, production: Path, dry_run: bool, allow_priv
     from podops.commands.notify import notify as run_notify
 
     policy = Policy(timeout=timeout, budget=max_time, allow_private=allow_private_targets)
-    report = _run(lambda: run_notify(out, previous, production, policy, dry_run), "text", production)
+    report = run(lambda: run_notify(out, previous, production, policy, dry_run), "text", production)
     if report.baseline:
         click.echo(f"notify: no manifest at {previous or '(an empty --previous)'}: this is the baseline, "
                    "nothing announced", err=True)
@@ -414,7 +337,7 @@ def new_ci(directory: Path, install: str | None, target: str | None) -> None:
     """Write CI recipes: .github/workflows/podops.yml and .gitlab-ci.yml (Pages, or S3 with --publish)."""
     from podops.commands.workflows import write_ci
 
-    for path in _run(lambda: write_ci(directory, install, target)):
+    for path in run(lambda: write_ci(directory, install, target)):
         click.echo(str(path))
     if target:
         click.echo("Set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and (except on AWS) AWS_ENDPOINT_URL "

@@ -179,3 +179,21 @@ def test_a_later_check_finds_the_position_in_a_file_read_fast(production) -> Non
     assert ("episodes/episode-other.yaml:5:3: metadata.guid: GUID '6d1048a48504' is already used by "
             f"{EP}:5") in str(info.value)
     assert "episodes/episode-other.yaml:15:3: enclosure.uri: enclosure 'assets/ep.mp3'" in str(info.value)
+
+
+def test_a_linked_folder_leaving_the_production_is_refused_and_one_inside_is_followed(production,
+                                                                                      tmp_path: Path) -> None:
+    """Assets are found by one lstat each (their folder resolved once); linked folders still resolve."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    prod = production()
+    (outside / "ep.mp3").write_bytes((prod / "assets" / "ep.mp3").read_bytes())
+    (prod / "media").symlink_to(outside)
+    moved = EPISODE.replace("  uri: assets/ep.mp3", "  uri: media/ep.mp3")
+    (prod / EP).write_text(moved)
+    with pytest.raises(ResourceError, match=f"{EP}:15:3: enclosure.uri: 'media/ep.mp3': path escapes"):
+        load_production(prod)
+    (prod / "media").unlink()
+    (prod / "media").symlink_to(prod / "assets")
+    episode = load_production(prod).shows[0].episodes[0]
+    assert episode.enclosure and episode.enclosure.path == (prod / "assets" / "ep.mp3").resolve()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +94,14 @@ def link_episodes(production: Production, episodes: list[Episode], problems: Pro
                      "resource of kind: show)")
     seen_guid: dict[str, Any] = {}
     by_folder: dict[Path, Show] = {}
+    real_dirs: dict[str, str] = {}  # each asset folder resolved once in this load
     for show in production.shows:
         if show.root in by_folder:
             other = by_folder[show.root]
             _dup(problems, show, "kind", f"a second show in one production folder (first: {other.display})")
         by_folder[show.root] = show
         _check_categories(show, problems)
-        _check_assets(show, [show.image, *show.trailers.values()], production.root, problems)
+        _check_assets(show, [show.image, *show.trailers.values()], production.root, problems, real_dirs=real_dirs)
         if show.link and check_url(show.link):
             _dup(problems, show, "description.link.uri", check_url(show.link) or "")
     names: dict[str, Show] = {}
@@ -129,7 +131,7 @@ def link_episodes(production: Production, episodes: list[Episode], problems: Pro
             continue
         parent.episodes.append(episode)
         _check_assets(parent, [episode.image, episode.enclosure, *episode.transcripts, *episode.alternates.values()],
-                      production.root, problems, episode)
+                      production.root, problems, episode, real_dirs)
     for show in production.shows:
         show.episodes.sort(key=lambda e: (e.name, e.display))
         _check_episodes(show, problems)
@@ -198,10 +200,34 @@ def _check_episodes(show: Show, problems: Problems) -> None:
                  "is required: the show is serial (Apple orders serial shows by episode number)")
 
 
+def _locate(candidates: tuple[str, str], real_dirs: dict[str, str]) -> tuple[str, int] | None:
+    """The real path and mode of the first candidate that exists, as realpath and stat would give them.
+
+    One lstat per file: a file that is no symlink is its folder's real path plus its name, and
+    each folder is resolved once (``real_dirs``, for one load). Symlinks take the long way.
+    """
+    for candidate in candidates:
+        try:
+            st = os.lstat(candidate)
+        except (OSError, ValueError):
+            continue
+        folder, name = os.path.split(candidate)
+        if stat.S_ISLNK(st.st_mode) or name in ("", ".", ".."):
+            if not os.path.exists(candidate):
+                continue  # a dangling link is no file
+            real = os.path.realpath(candidate)
+            return real, os.stat(real).st_mode
+        if folder not in real_dirs:
+            real_dirs[folder] = os.path.realpath(folder)
+        return os.path.join(real_dirs[folder], name), st.st_mode
+    return None
+
+
 def _check_assets(show: Show, assets: list[Asset | None], root: Path, problems: Problems,
-                  owner: Any = None) -> None:
+                  owner: Any = None, real_dirs: dict[str, str] | None = None) -> None:
     """Resolve local paths inside the production; refuse escapes, symlinks out, missing files."""
     owner = owner or show
+    real_dirs = {} if real_dirs is None else real_dirs
     for asset in assets:
         if asset is None:
             continue
@@ -219,15 +245,15 @@ def _check_assets(show: Show, assets: list[Asset | None], root: Path, problems: 
             continue
         # os.path on strings: a network has tens of thousands of assets, pathlib is slow at that
         candidates = (os.path.join(show.root, asset.uri), os.path.join(owner.source.parent, asset.uri))
-        found = next((c for c in candidates if os.path.exists(c)), None)
-        if found is None:
+        located = _locate(candidates, real_dirs)
+        if located is None:
             _dup(problems, owner, asset.field, f"file not found: {asset.uri}")
             continue
-        real = os.path.realpath(found)
+        real, mode = located
         if not all(real.startswith(os.path.join(folder, "")) for folder in (os.fspath(show.root), os.fspath(root))):
             _dup(problems, owner, asset.field, f"{asset.uri!r}: path escapes the production directory")
             continue
-        what = describe_mode(os.stat(real).st_mode)
+        what = describe_mode(mode)
         if what is not None:  # a FIFO or device would block (or never end) a read: never opened
             _dup(problems, owner, asset.field, f"{asset.uri!r} is {what}, not a regular file: refused")
             continue
