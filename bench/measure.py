@@ -201,7 +201,8 @@ def probe_costs(repeat: int = 5) -> dict[str, Any]:
 PHASES = [  # (label, file suffix, function) read from the profile's cumulative times
     ("fingerprint.inputs (up-to-date check)", "podops/write/fingerprint.py", "inputs"),
     ("load_production (discover+YAML+validate+link)", "podops/load/production.py", "load_production"),
-    ("  yamlfile.load (read+parse)", "podops/load/yamlfile.py", "load"),
+    ("  yamlfile.parse_fast (libyaml, no positions)", "podops/load/yamlfile.py", "parse_fast"),
+    ("  yamlfile.load_bytes (positions: files with problems)", "podops/load/yamlfile.py", "load_bytes"),
     ("  Validator.check (schema walk)", "podops/load/validate.py", "check"),
     ("  references.link_episodes (cross-file checks, asset paths)", "podops/load/references.py", "link_episodes"),
     ("probe_production (hash+cache+probe)", "podops/probe/inventory.py", "probe_production"),
@@ -264,10 +265,15 @@ def summarize(prof: Path, label: str, wall: float | None = None, top: int = 15) 
 TIMED = [  # (module, attribute, label) wrapped with a timer for --phases; a row that names nothing is an error.
     # A function imported by name elsewhere is patched where it is defined and where it is used.
     ("podops.write.fingerprint", "inputs", "fingerprint.inputs (up-to-date check)"),
-    ("podops.write.fingerprint", "outputs", "fingerprint.outputs"),
+    ("podops.write.fingerprint", "settle", "fingerprint.settle (inputs against the last build)"),
+    ("podops.write.fingerprint", "outputs_unchanged", "fingerprint.outputs_unchanged (output folders)"),
+    ("podops.write.fingerprint", "outputs", "fingerprint.outputs (record)"),
+    ("podops.write.fingerprint", "record", "fingerprint.record (input signatures and hashes)"),
     ("podops.load.production", "load_production", "load_production (discover+YAML+validate+link)"),
-    ("podops.load.production", "load", "  yamlfile.load (read+parse)"),
-    ("podops.load.yamlfile", "load", "  yamlfile.load (read+parse)"),
+    ("podops.load.production", "parse_fast", "  yamlfile.parse_fast (libyaml, no positions)"),
+    ("podops.load.yamlfile", "parse_fast", "  yamlfile.parse_fast (libyaml, no positions)"),
+    ("podops.load.production", "load_bytes", "  yamlfile.load_bytes (positions: files with problems)"),
+    ("podops.load.yamlfile", "load_bytes", "  yamlfile.load_bytes (positions: files with problems)"),
     ("podops.load.validate", "Validator.check", "  Validator.check (schema walk)"),
     ("podops.load.references", "link_episodes", "  references.link_episodes (cross-file checks, asset paths)"),
     ("podops.load.production", "link_episodes", "  references.link_episodes (cross-file checks, asset paths)"),

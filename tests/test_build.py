@@ -187,3 +187,30 @@ def test_a_show_may_render_its_notes_with_python_markdown_and_switching_back_equ
     clean = tmp_path / "clean"
     build_module.build(prod, clean)
     assert tree_hash(out) == tree_hash(clean)
+
+
+def test_a_touched_resource_with_the_same_bytes_is_a_no_op_and_an_edit_is_not(production, tmp_path: Path) -> None:
+    prod, out = production(), tmp_path / "public"
+    build_module.build(prod, out)
+    assert build_module.build(prod, out).skipped
+    episode = prod / EP
+    episode.write_bytes(episode.read_bytes())  # a checkout or an editor wrote the same bytes: new ctime
+    assert build_module.build(prod, out).skipped
+    assert build_module.build(prod, out).skipped  # the new signature was remembered
+    episode.write_text(episode.read_text().replace("Episode One", "Episode Uno"))
+    report = build_module.build(prod, out)
+    assert not report.skipped and "Episode Uno" in (out / "test-show" / "feed.xml").read_text()
+
+
+def test_a_no_op_build_notices_output_folders_and_top_files_changed(production, tmp_path: Path) -> None:
+    prod, out = production(), tmp_path / "public"
+    build_module.build(prod, out)
+    clean = tree_hash(out)
+    page = next(p for p in out.rglob("index.html") if len(p.relative_to(out).parts) > 2)
+    page.unlink()  # deep in the output: its folder's signature moves
+    assert not build_module.build(prod, out).skipped and tree_hash(out) == clean
+    feed = out / "test-show" / "feed.xml"
+    with feed.open("r+b") as handle:  # a top file edited in place
+        handle.write(b"<!-- x -->")
+    assert not build_module.build(prod, out).skipped and tree_hash(out) == clean
+    assert build_module.build(prod, out).skipped

@@ -1,4 +1,4 @@
-"""Fingerprints change with any write, and only then."""
+"""Fingerprints: stat signatures, hashes when a signature moves, folders of the output."""
 
 from __future__ import annotations
 
@@ -8,18 +8,100 @@ from pathlib import Path
 from podops.write import fingerprint
 
 
+def nothing_known(path: str, sig: list[int]) -> None:
+    return None
+
+
 def test_fingerprint_moves_with_content_names_and_options(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("one")
     (tmp_path / ".podops").mkdir()
     first = fingerprint.inputs(tmp_path, "salt", {"drafts": False})
+    assert first is not None
     (tmp_path / ".podops" / "cache").write_text("ignored")
     assert fingerprint.inputs(tmp_path, "salt", {"drafts": False}) == first
-    assert fingerprint.inputs(tmp_path, "salt", {"drafts": True}) != first
-    assert fingerprint.inputs(tmp_path, "other", {"drafts": False}) != first
+    assert fingerprint.inputs(tmp_path, "salt", {"drafts": True}).key != first.key  # type: ignore[union-attr]
+    assert fingerprint.inputs(tmp_path, "other", {"drafts": False}).key != first.key  # type: ignore[union-attr]
     st = (tmp_path / "a.yaml").stat()
     (tmp_path / "a.yaml").write_text("two")  # same size
     os.utime(tmp_path / "a.yaml", ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime: the ctime still moves
     assert fingerprint.inputs(tmp_path, "salt", {"drafts": False}) != first
+
+
+def test_a_touched_file_with_the_same_bytes_settles_and_an_edit_does_not(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("one")
+    (tmp_path / "b.yaml").write_text("two")
+    first = fingerprint.inputs(tmp_path, "salt", {})
+    assert first is not None
+    last = fingerprint.record(tmp_path, first, None)
+    assert fingerprint.settle(tmp_path, first, last, nothing_known) is last
+    (tmp_path / "a.yaml").write_text("one")  # the same bytes written again: signature moves
+    now = fingerprint.inputs(tmp_path, "salt", {})
+    assert now is not None and now != first
+    settled = fingerprint.settle(tmp_path, now, last, nothing_known)
+    assert settled is not None and settled["a.yaml"][:4] == now.files["a.yaml"]  # new signature kept
+    st = (tmp_path / "a.yaml").stat()
+    (tmp_path / "a.yaml").write_text("ONE")  # same size, same mtime, other bytes
+    os.utime(tmp_path / "a.yaml", ns=(st.st_atime_ns, st.st_mtime_ns))
+    edited = fingerprint.inputs(tmp_path, "salt", {})
+    assert edited is not None and fingerprint.settle(tmp_path, edited, settled, nothing_known) is None
+    (tmp_path / "c.yaml").write_text("new")
+    added = fingerprint.inputs(tmp_path, "salt", {})
+    assert added is not None and fingerprint.settle(tmp_path, added, settled, nothing_known) is None
+
+
+def test_large_files_are_vouched_for_by_the_probe_stores_hash(tmp_path: Path) -> None:
+    big = tmp_path / "ep.mp3"
+    big.write_bytes(b"\xff" * (fingerprint.HASHED_BELOW + 1))
+    first = fingerprint.inputs(tmp_path, "salt", {})
+    assert first is not None
+    last = fingerprint.record(tmp_path, first, None)
+    assert len(last["ep.mp3"]) == 4  # not hashed for the record: the probe stage hashes media
+    big.write_bytes(big.read_bytes())
+    now = fingerprint.inputs(tmp_path, "salt", {})
+    assert now is not None
+    assert fingerprint.settle(tmp_path, now, last, nothing_known) is None
+    digest = fingerprint._hash(os.fspath(big))
+
+    def known(path: str, sig: list[int]) -> str | None:
+        return digest if path == os.fspath(big) and sig == first.files["ep.mp3"] else None
+
+    assert fingerprint.settle(tmp_path, now, last, known) is not None
+
+
+def test_a_file_written_during_the_build_is_not_vouched_for(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("one")
+    first = fingerprint.inputs(tmp_path, "salt", {})
+    assert first is not None
+    (tmp_path / "a.yaml").write_text("two")  # after the build read its inputs
+    last = fingerprint.record(tmp_path, first, None)
+    assert len(last["a.yaml"]) == 4
+    (tmp_path / "a.yaml").write_text("two")
+    now = fingerprint.inputs(tmp_path, "salt", {})
+    assert now is not None and fingerprint.settle(tmp_path, now, last, nothing_known) is None
+
+
+def test_output_folders_and_top_files_are_checked(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "show" / "episode").mkdir(parents=True)
+    (out / "index.html").write_text("home")
+    (out / "show" / "feed.xml").write_text("feed")
+    (out / "show" / "episode" / "index.html").write_text("page")
+    last = fingerprint.outputs(out)
+    assert last is not None and "show/feed.xml" in last["paths"] and "show/episode/index.html" not in last["paths"]
+    assert fingerprint.outputs_unchanged(out, last)
+    (out / "show" / "feed.xml").write_text("FEED")  # in place, a top file
+    assert not fingerprint.outputs_unchanged(out, last)
+    last = fingerprint.outputs(out)
+    (out / "show" / "episode" / "extra.html").write_text("added")  # the folder's signature moves
+    assert not fingerprint.outputs_unchanged(out, last)
+    last = fingerprint.outputs(out)
+    (out / "show" / "episode" / "extra.html").unlink()
+    assert not fingerprint.outputs_unchanged(out, last)
+    last = fingerprint.outputs(out)
+    (tmp_path / "new.html").write_text("replaced")
+    os.replace(tmp_path / "new.html", out / "show" / "episode" / "index.html")  # a new file renamed in
+    assert not fingerprint.outputs_unchanged(out, last)
+    assert not fingerprint.outputs_unchanged(out, None) and fingerprint.outputs(tmp_path / "missing") is None
 
 
 def test_linked_folders_refuse_a_fingerprint(tmp_path: Path) -> None:

@@ -109,6 +109,14 @@ class Store:
         self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", (key, sig, digest))
         return digest
 
+    def known_hash(self, path: str, sig: list[int]) -> str | None:
+        """The SHA-256 last recorded for ``path`` when it was recorded at stat signature ``sig``
+        (size, mtime, ctime, inode), else None: what a file held when a build last hashed it."""
+        row = self._query("SELECT signature, sha256 FROM files WHERE path=?", (path,))
+        if not row or str(row[0]).split(":")[:4] != [str(n) for n in sig]:
+            return None
+        return str(row[1])
+
     def get(self, kind: str, key: str) -> Any:
         """A cached value, or None."""
         row = self._query("SELECT value FROM entries WHERE kind=? AND key=?", (kind, key))

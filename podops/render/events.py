@@ -21,8 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -261,6 +259,9 @@ def read_manifest(location: str | Path, timeout: float = 30.0) -> Manifest | Non
 
 def _fetch(url: str, timeout: float) -> bytes | None:
     """GET a URL within a total deadline; None on 404/410."""
+    import urllib.error  # here: every build imports this module, few fetch (urllib brings ssl)
+    import urllib.request
+
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, headers={"User-Agent": f"podops/{__version__}",
                                                    "Cache-Control": "no-cache"})
