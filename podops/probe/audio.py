@@ -16,7 +16,7 @@ import mmap
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import mutagen
 import mutagen.flac
@@ -165,16 +165,15 @@ def _sample(data: mmap.mmap, start: int) -> list[tuple[int, int]]:
     return []
 
 
-def _header(path: Path, info: Any) -> tuple[int, int] | None:
+def _header(handle: BinaryIO, info: Any) -> tuple[int, int] | None:
     """Frame and byte counts from a Xing/Info or VBRI header, or None when there is none."""
-    with path.open("rb") as handle:
-        for kind in (mp3util.XingHeader, mp3util.VBRIHeader):
-            handle.seek(info.frame_offset + kind.get_offset(info))
-            try:
-                header = kind(handle)
-            except (mp3util.XingHeaderError, mp3util.VBRIHeaderError):
-                continue
-            return header.frames, header.bytes
+    for kind in (mp3util.XingHeader, mp3util.VBRIHeader):
+        handle.seek(info.frame_offset + kind.get_offset(info))
+        try:
+            header = kind(handle)
+        except (mp3util.XingHeaderError, mp3util.VBRIHeaderError):
+            continue
+        return header.frames, header.bytes
     return None
 
 
@@ -205,9 +204,7 @@ def _check_lead(data: mmap.mmap, first_frame: int) -> None:
                          "different type")
 
 
-def _sniff(path: Path) -> None:
-    with path.open("rb") as handle:
-        head = handle.read(16)
+def _sniff(head: bytes) -> None:
     for magic, what in _SIGNATURES:
         if head.startswith(magic):
             raise ProbeError(f"not MPEG audio: this is {what}")
@@ -222,26 +219,28 @@ def probe_audio(path: Path) -> AudioInfo:
         raise ProbeError("empty file")
     if size > MAX_AUDIO_BYTES:
         raise ProbeError(f"file is {size} bytes; the limit is {MAX_AUDIO_BYTES} (200 MB)")
-    _sniff(path)
-    try:
-        info: Any = mutagen.mp3.MP3(path).info  # MPEGInfo; mutagen ships no type hints
-        header = _header(path, info)
-        sampled = header is not None and header[0] > 0 and header[1] > 0 and size > FULL_WALK_BYTES
-        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            _check_lead(data, info.frame_offset)
-            if sampled:
-                assert header is not None
-                frames, samples, audio = header[0] + 1, 0, header[1]
-                gaps = _sample(data, info.frame_offset)
-            else:
-                frames, samples, audio, gaps = _walk(data, info.frame_offset)
-    except ProbeError:
-        raise
-    except Exception as exc:  # mutagen raises many types on damaged input (security.md §7)
-        reason = str(exc).strip() or str(exc.__cause__ or exc.__context__ or "").strip() or "damaged file"
-        if isinstance(exc, mutagen.id3.ID3NoHeaderError | mutagen.id3.error) and not str(exc).strip():
-            reason = "damaged ID3 tag"
-        raise ProbeError(f"not a readable MP3 ({reason})") from None
+    with path.open("rb") as handle:  # one open for the sniff, mutagen, the Xing header and the frame walk
+        _sniff(handle.read(16))
+        try:
+            handle.seek(0)
+            info: Any = mutagen.mp3.MP3(handle).info  # MPEGInfo; mutagen ships no type hints
+            header = _header(handle, info)
+            sampled = header is not None and header[0] > 0 and header[1] > 0 and size > FULL_WALK_BYTES
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                _check_lead(data, info.frame_offset)
+                if sampled:
+                    assert header is not None
+                    frames, samples, audio = header[0] + 1, 0, header[1]
+                    gaps = _sample(data, info.frame_offset)
+                else:
+                    frames, samples, audio, gaps = _walk(data, info.frame_offset)
+        except ProbeError:
+            raise
+        except Exception as exc:  # mutagen raises many types on damaged input (security.md §7)
+            reason = str(exc).strip() or str(exc.__cause__ or exc.__context__ or "").strip() or "damaged file"
+            if isinstance(exc, mutagen.id3.ID3NoHeaderError | mutagen.id3.error) and not str(exc).strip():
+                reason = "damaged ID3 tag"
+            raise ProbeError(f"not a readable MP3 ({reason})") from None
     if gaps:
         at, length = gaps[0]
         raise ProbeError(
