@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
@@ -157,11 +158,15 @@ def _run(tasks: list[tuple[str, str]], workers: int | None, progress: Progress |
             if progress:
                 progress("probing media", len(results), len(tasks))
         return results
-    with worker_pool(workers) as pool:
-        for result in pool.map(_probe, *zip(*tasks, strict=True), chunksize=16):
-            results.append(result)
-            if progress:
-                progress("probing media", len(results), len(tasks))
+    gc.freeze()  # the loaded production stays out of the workers' collections: their forked pages stay shared
+    try:
+        with worker_pool(workers) as pool:
+            for result in pool.map(_probe, *zip(*tasks, strict=True), chunksize=16):
+                results.append(result)
+                if progress:
+                    progress("probing media", len(results), len(tasks))
+    finally:
+        gc.unfreeze()
     return results
 
 
