@@ -30,7 +30,9 @@ NEWER_THAN_XSD = {"location": ("rel", "country"), "value": ("valueTimeSplit",)}
 
 def tagged_production(root: Path, show_extra: str = "", episode_extra: str = "") -> Path:
     """The base production with every namespace tag of the docs' examples."""
-    episode = EPISODE.replace("    season: 1\n    episode: 1\n", LABELS)
+    episode = EPISODE.replace("    season: 1\n    episode: 1\n", LABELS).replace(  # the docs' times need an hour
+        "enclosure:\n  uri: assets/ep.mp3\n", "enclosure:\n  uri: https://media.example.com/ep.mp3\n"
+        "  rel: external\n  type: audio/mpeg\n  size: 57600000\n  duration: 3600\n")
     return write_production(root, {
         "show.yaml": SHOW + (TAGS / "show-tags.yaml").read_text() + show_extra,
         EP: episode + (TAGS / "episode-tags.yaml").read_text() + episode_extra,
@@ -100,7 +102,7 @@ def test_feedparser_and_podcastparser_still_read_the_feed(feed: bytes) -> None:
     assert parsed.entries[0].title == "Episode One"
     show = podcastparser.parse("https://example.com/test-show/feed.xml", BytesIO(feed))
     assert [e["title"] for e in show["episodes"]] == ["Episode One"]
-    assert show["episodes"][0]["enclosures"][0]["url"] == "https://example.com/test-show/media/assets/ep.mp3"
+    assert show["episodes"][0]["enclosures"][0]["url"] == "https://media.example.com/ep.mp3"
 
 
 def test_a_private_show_blocks_every_platform_and_nothing_else(tmp_path: Path) -> None:
@@ -174,3 +176,11 @@ def test_an_alternate_of_another_length_is_a_warning_unless_it_is_companion_medi
     files[EP] += "    rel: commentary\n"
     result = invoke("build", write_production(tmp_path / "prod", files), "-o", tmp_path / "public")
     assert result.exit_code == 0 and "lasts" not in result.output, result.output
+
+
+def test_a_soundbite_past_the_end_of_the_audio_is_an_error_at_its_line(tmp_path: Path) -> None:
+    files = {EP: EPISODE + "soundbites:\n  - {startTime: 1, duration: 2}\n  - {startTime: 3, duration: 15}\n"}
+    result = invoke("build", write_production(tmp_path / "prod", files), "-o", tmp_path / "public")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if ": warning: " not in line and line.strip()]
+    assert errors == [f"{EP}:18:6: soundbites[1].startTime: 3 s + 15 s ends after the episode (4 s)"], errors

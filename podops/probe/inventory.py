@@ -128,6 +128,22 @@ def probe_production(production: Production, store: Store, workers: int | None =
     return problems
 
 
+def _check_times(episode: Any, problems: Problems) -> None:
+    """Soundbites (soundbite.md) and value time splits (value-time-split.md) lie within the episode's audio."""
+    if not episode.duration:
+        return
+    spans = [(f"soundbites[{i}]", bite, "error") for i, bite in enumerate(episode.tags.get("soundbites") or [])]
+    for i, value in enumerate(episode.tags.get("value") or []):
+        spans += [(f"value[{i}].timeSplits[{j}]", split, "warning")
+                  for j, split in enumerate((value or {}).get("timeSplits") or [])]
+    for field, span, severity in spans:
+        if span and span["startTime"] + span["duration"] > episode.duration + 1:
+            line, column = episode.mark(f"{field}.startTime")
+            problems.add(episode.display, line, column, f"{field}.startTime",
+                         f"{span['startTime']:g} s + {span['duration']:g} s ends after the episode "
+                         f"({episode.duration:g} s)", severity)
+
+
 def _check_versions(production: Production, problems: Problems) -> None:
     """Another encoding of an episode (an alternate without rel) lasts as long as its enclosure.
 
@@ -136,6 +152,7 @@ def _check_versions(production: Production, problems: Problems) -> None:
     """
     for show in production.shows:
         for episode in show.episodes:
+            _check_times(episode, problems)
             entries = episode.tags.get("alternateEnclosures") or []
             for i, asset in episode.alternates.items():
                 entry = entries[i] if i < len(entries) and entries[i] else {}
