@@ -96,6 +96,9 @@ CASES: list[tuple[str, dict, str, str]] = [
      f"{EP}:17:5: alternateEnclosures[0].file: ", "the content is audio/mp4"),
     ("trailer-missing", {"show.yaml": SHOW + "trailers:\n  - {title: Soon, pubdate: 2021-04-01T08:00:00Z, "
                          "file: assets/nope.m4a}\n"}, "show.yaml:22:50: trailers[0].file: ", "file not found"),
+    ("alternate-javascript", {EP: EPISODE + "alternateEnclosures:\n  - type: audio/opus\n"
+                              "    sources: [{uri: 'javascript:alert(1)'}]\n"},
+     f"{EP}:18:16: alternateEnclosures[0].sources[0].uri: ", "not allowed in a feed"),
     ("alternate-escape", {EP: EPISODE + "alternateEnclosures:\n  - file: ../outside.opus\n"},
      f"{EP}:17:5: alternateEnclosures[0].file: ", "escapes the production"),
     ("season-name-alone", episode("    season: 1\n", "    seasonName: First\n"),

@@ -112,3 +112,12 @@ def test_only_one_alternate_is_the_default_and_labels_need_their_numbers() -> No
     assert [f[0] for f in found] == ["alternateEnclosures[1].default"]
     found = check_tags("episode", {"metadata": {"labels": {"episodeDisplay": "Ch.3"}}})
     assert [f[0] for f in found] == ["metadata.labels.episodeDisplay"]
+
+
+def test_uris_that_run_code_never_reach_a_feed() -> None:
+    alternate = {"type": "audio/opus", "sources": [{"uri": "javascript:alert(1)"}, {"uri": "ipfs://QmX"},
+                                                   {"uri": "magnet:?xt=urn:btih:abc"}, {"uri": "data:audio/ogg,x"}]}
+    found = check_entry("alternateEnclosures", alternate, "a")
+    assert [f[0] for f in found] == ["a.sources[0].uri", "a.sources[3].uri"] and "not allowed" in found[0][1]
+    found = check_entry("socialInteract", {"protocol": "activitypub", "uri": "JavaScript:alert(1)"}, "s")
+    assert [f[0] for f in found] == ["s.uri"]

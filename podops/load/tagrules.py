@@ -26,6 +26,9 @@ _GEO = re.compile(r"^geo:(-?[0-9]+(?:\.[0-9]+)?),(-?[0-9]+(?:\.[0-9]+)?)(?:,-?[0
 _OSM = re.compile(r"^[NWR][0-9]+(?:#[0-9]+)?$", re.IGNORECASE)
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+# schemes that run code or read the listener's own machine when an app follows the link: never in a feed
+_UNSAFE_SCHEMES = ("javascript", "vbscript", "data", "file", "blob")
+
 _MIME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
 _HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -42,6 +45,19 @@ _RANGES = {"BYSECOND": (0, 60, False), "BYMINUTE": (0, 59, False), "BYHOUR": (0,
            "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True), "BYWEEKNO": (1, 53, True),
            "BYMONTH": (1, 12, False), "BYSETPOS": (1, 366, True)}
 _UNTIL = re.compile(r"^\d{8}(?:T\d{6}Z?)?$")
+
+
+def _uri_problem(uri: str, examples: str) -> str | None:
+    """Why ``uri`` is no URI a feed may carry (any scheme but the unsafe ones; http(s) as check_url says)."""
+    uri = uri.strip()
+    scheme = uri.split(":", 1)[0].lower()
+    if scheme in ("http", "https"):
+        return check_url(uri)
+    if not _URI.match(uri) or re.search(r"[\"'<>\\`]", uri):
+        return f"{uri!r} is not a URI ({examples})"
+    if scheme in _UNSAFE_SCHEMES:
+        return f"a {scheme}: URI is not allowed in a feed (apps would run or open it)"
+    return None
 
 
 def _has(entry: dict[str, Any], key: str) -> bool:
@@ -119,8 +135,8 @@ def _social(entry: dict[str, Any], path: str, out: Found) -> None:
         return
     if entry.get("protocol") and "uri" not in entry:
         out.append((f"{path}.uri", "is required: the root post of the comment thread", "error"))
-    elif entry.get("uri") and not _URI.match(entry["uri"].strip()):
-        out.append((f"{path}.uri", f"{entry['uri']!r} is not a URI (https://…, at://…, nostr:…)", "error"))
+    elif entry.get("uri") and _uri_problem(entry["uri"], "https://…, at://…, nostr:…"):
+        out.append((f"{path}.uri", _uri_problem(entry["uri"], "https://…, at://…, nostr:…") or "", "error"))
 
 
 def _chat(entry: dict[str, Any], path: str, out: Found) -> None:
@@ -261,9 +277,7 @@ def _alternate(entry: dict[str, Any], path: str, out: Found) -> None:
     for i, source in enumerate(entry.get("sources") or []):
         if not isinstance(source, dict) or not source.get("uri"):
             continue
-        uri = source["uri"].strip()
-        problem = check_url(uri) if uri.lower().startswith(("http:", "https:")) else (
-            None if _URI.match(uri) else "is not a URI (https://…, ipfs://…, magnet:…)")
+        problem = _uri_problem(source["uri"], "https://…, ipfs://…, magnet:…")
         if problem:
             out.append((f"{path}.sources[{i}].uri", problem, "error"))
         _mime(source, "contentType", f"{path}.sources[{i}]", out)
