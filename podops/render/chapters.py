@@ -149,8 +149,10 @@ def check_timestamps(releases: list[Release], problems: Problems) -> None:
                              f"description timestamps left out: {problem}{advice}", "warning")
                 continue
             stamps = timestamps_html(item.show, episode)
+            if not stamps:
+                continue
             summary = markup.render(episode.summary) or episode.title
-            if stamps and with_timestamps(summary, stamps, MAX_DESCRIPTION_BYTES) == summary:
+            if with_timestamps(summary, stamps, MAX_DESCRIPTION_BYTES) == summary:
                 problems.add(episode.display, line, column, "chapters",
                              "description timestamps are only in the show notes (content:encoded): with them the "
                              f"description would pass Apple's {MAX_DESCRIPTION_BYTES:,} bytes; shorten the "
