@@ -237,7 +237,8 @@ EPISODE = _struct(
     image=asset("Episode artwork (same rules as the show's)."),
     enclosure=asset("The audio: an MP3 in the production or an https URL.", True),
     chapters=_list(
-        "podops: chapters (podcast:chapters JSON and the page's chapter list).",
+        "podops: chapters: the podcast:chapters JSON file, psc:chapters, description timestamps, "
+        "the page's chapter list, and ID3 frames with the show's chapters.id3.",
         _struct(
             "A chapter.",
             start=Field("duration", "Start: seconds or H:MM:SS.", True),
