@@ -43,3 +43,14 @@ def test_corrupt_store_is_replaced(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.put("probe", "k", 2)
     assert store.get("probe", "k") == 2
+
+
+def test_many_values_come_in_few_queries_and_a_damaged_one_is_left_out(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    for i in range(1200):  # more than one statement's worth of parameters
+        store.put("resource", f"k{i}", [i])
+    store._write("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", ("resource", "bad", "{not json"))
+    found = store.get_many("resource", [f"k{i}" for i in range(0, 1200, 3)] + ["bad", "missing"])
+    assert found == {f"k{i}": [i] for i in range(0, 1200, 3)}
+    assert store.get_many("markdown", ["k1"]) == {}
+    store.close()

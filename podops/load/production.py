@@ -131,9 +131,9 @@ def load_production(root: Path, caches: Caches | None = None) -> Production:
     lists: list[SubscriberList] = []
     channels: list[Channel] = []
     base = os.path.join(os.fspath(root), "")
-    for path in discover(root, problems):
-        display = _display(path, base, root)
-        kind, values, marks, diagnostics = _read_cached(path, display, caches) if caches else _read(path, display)
+    found = [(path, _display(path, base, root)) for path in discover(root, problems)]
+    reads = _read_all_cached(found, caches) if caches else (_read(path, display) for path, display in found)
+    for (path, display), (kind, values, marks, diagnostics) in zip(found, reads, strict=True):
         problems.extend(diagnostics)
         if kind == "show":
             shows.append(to_show(values, path, display, marks))
@@ -295,17 +295,28 @@ def _drop_secrets(node: Any, path: str, display: str, problems: Problems) -> Non
             _drop_secrets(item, f"{path}[{i}]", display, problems)
 
 
-def _read_cached(path: Path, display: str, caches: Caches) -> Read:
-    """:func:`_read` through the store, keyed by the file's bytes and the checking code."""
-    try:
-        size = regular_size(path, display)
-    except ResourceError as exc:
-        return None, {}, {}, exc.diagnostics
-    if size > MAX_BYTES:
-        return _read(path, display)
-    raw = path.read_bytes()
-    key, store = caches.resource_key(raw), caches.store
-    cached = store.get("resource", key)
+def _read_all_cached(found: list[tuple[Path, str]], caches: Caches) -> list[Read]:
+    """:func:`_read` of every file through the store, keyed by its bytes and the checking code.
+
+    The files are read first and their records fetched in one query: at 10,000 episodes one
+    query per file was a tenth of an edit build's load.
+    """
+    raws: list[bytes | Read] = []
+    for path, display in found:
+        try:
+            size = regular_size(path, display)
+        except ResourceError as exc:
+            raws.append((None, {}, {}, exc.diagnostics))
+            continue
+        raws.append(path.read_bytes() if size <= MAX_BYTES else _read(path, display))
+    keys = {id(raw): caches.resource_key(raw) for raw in raws if isinstance(raw, bytes)}
+    cached = caches.store.get_many("resource", list(keys.values()))
+    return [_read_cached(path, display, caches, raw, keys[id(raw)], cached.get(keys[id(raw)]))
+            if isinstance(raw, bytes) else raw for (path, display), raw in zip(found, raws, strict=True)]
+
+
+def _read_cached(path: Path, display: str, caches: Caches, raw: bytes, key: str, cached: Any) -> Read:
+    """One file's record from the store when it holds one, else :func:`_read` (and the record kept)."""
     if cached is not None:
         try:
             kind, values, marks, diagnostics = json.loads(cached, object_hook=_decode)
@@ -317,7 +328,7 @@ def _read_cached(path: Path, display: str, caches: Caches) -> Read:
     kind, values, marks, diagnostics = _read(path, display, raw)
     rows = [[d.line, d.column, d.field, d.message, d.severity] for d in diagnostics]
     kept = list(marks) if isinstance(marks, Marks) else marks  # fields only: positions are found on demand
-    store.put("resource", key, json.dumps([kind, values, kept, rows], default=_encode))  # order kept
+    caches.store.put("resource", key, json.dumps([kind, values, kept, rows], default=_encode))  # order kept
     return kind, values, marks, diagnostics
 
 

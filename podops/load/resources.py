@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,9 +26,14 @@ from podops.model import (
 )
 
 
+@lru_cache(maxsize=512)
+def _keys(dotted: str) -> tuple[str, ...]:
+    return tuple(dotted.split("."))
+
+
 def _get(values: dict[str, Any], dotted: str, default: Any = None) -> Any:
     node: Any = values
-    for key in dotted.split("."):
+    for key in _keys(dotted):
         if not isinstance(node, dict) or node.get(key) is None:
             return default
         node = node[key]

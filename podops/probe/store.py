@@ -136,6 +136,27 @@ class Store:
         self._write("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
                     (kind, key, json.dumps(value, sort_keys=True)))
 
+    def get_many(self, kind: str, keys: list[str]) -> dict[str, Any]:
+        """The cached values of ``keys`` that the store holds (a damaged one is left out), in few queries."""
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), 500):  # SQLite allows 999 parameters per statement
+            chunk = keys[start:start + 500]
+            sql = f"SELECT key, value FROM entries WHERE kind=? AND key IN ({','.join('?' * len(chunk))})"
+            if self.db is None:
+                return found
+            try:
+                rows = self.db.execute(sql, (kind, *chunk)).fetchall()
+            except sqlite3.Error as exc:
+                self._unusable(exc)
+                self.db = None
+                return found
+            for key, value in rows:
+                try:
+                    found[key] = json.loads(value)
+                except ValueError:
+                    continue
+        return found
+
     def items(self, kind: str) -> dict[str, Any]:
         """Every cached value of one kind (for caches read in bulk, like rendered notes)."""
         if self.db is None:
