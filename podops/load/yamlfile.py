@@ -189,7 +189,7 @@ class _Decline(Exception):
     """The fast reader meets something only the position-keeping loader reports exactly."""
 
 
-def _plain(node: yaml.Node, depth: int, seen: set[int]) -> Any:
+def _plain(node: yaml.Node, depth: int, seen: set[int] | None) -> Any:
     """Plain data from a node, exactly as :class:`_Loader` builds it, or :class:`_Decline`.
 
     Declined: aliases (a node seen twice), nesting past MAX_DEPTH (counted as ``_check_tree``
@@ -197,9 +197,12 @@ def _plain(node: yaml.Node, depth: int, seen: set[int]) -> Any:
     binary, unknown tags) or one on the wrong kind of node, long numbers, keys that are not
     plain text, duplicate keys.
     """
-    if depth > MAX_DEPTH or id(node) in seen:
+    if depth > MAX_DEPTH:
         raise _Decline
-    seen.add(id(node))
+    if seen is not None:  # only a text with an anchor (&) can share a node
+        if id(node) in seen:
+            raise _Decline
+        seen.add(id(node))
     tag, kind = node.tag, type(node)
     if isinstance(node, yaml.ScalarNode) and kind is yaml.ScalarNode:
         if tag == _STR:
@@ -246,7 +249,7 @@ def parse_fast(raw: bytes) -> dict[Any, Any] | None:
             root = loader.get_single_node()
         finally:
             loader.dispose()
-        data = _plain(root, 1, set()) if root is not None else None
+        data = _plain(root, 1, set() if "&" in text else None) if root is not None else None
     except Exception:  # noqa: BLE001 - any failure at all: the careful loader reads it and says why
         return None
     return data if isinstance(data, dict) else None
