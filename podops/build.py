@@ -251,7 +251,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
 
     basis = events.read_manifest(previous) if previous is not None else None
     problems = Problems()
-    store = Store(root)
+    store = Store(root, check_later=True)  # checked once the build has work to do
     scratch: list[Path] = []
     if store.warning:
         problems.add(".podops", message=store.warning, severity="warning")
@@ -268,6 +268,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             if skipped is not None:
                 skipped.seconds = time.perf_counter() - started
                 return skipped
+        store.check()
         from podops.load.production import load_production
         from podops.probe.inventory import probe_production
         from podops.release import plan_releases

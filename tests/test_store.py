@@ -54,3 +54,21 @@ def test_many_values_come_in_few_queries_and_a_damaged_one_is_left_out(tmp_path:
     assert found == {f"k{i}": [i] for i in range(0, 1200, 3)}
     assert store.get_many("markdown", ["k1"]) == {}
     store.close()
+
+
+def test_the_whole_store_check_can_wait_until_a_build_has_work(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.put("fingerprint", "out", {"inputs": "x"})
+    store.close()
+    later = Store(tmp_path, check_later=True)
+    assert not later.checked and later.get("fingerprint", "out") == {"inputs": "x"}
+    later.check()
+    assert later.checked and later.get("fingerprint", "out") == {"inputs": "x"}
+    later.close()
+    (tmp_path / ".podops" / "cache.sqlite").write_bytes(b"this is not a database" * 100)
+    broken = Store(tmp_path, check_later=True)  # a store that cannot even open is rebuilt at once
+    broken.check()
+    assert broken.get("fingerprint", "out") is None
+    broken.put("fingerprint", "out", {"inputs": "y"})
+    assert broken.get("fingerprint", "out") == {"inputs": "y"}
+    broken.close()

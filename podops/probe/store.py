@@ -35,9 +35,10 @@ def signature(path: Path) -> str:
 class Store:
     """A small key-value store in SQLite; read-only stores never create or write anything."""
 
-    def __init__(self, folder: Path, writable: bool = True) -> None:
+    def __init__(self, folder: Path, writable: bool = True, check_later: bool = False) -> None:
         self.path = folder / ".podops" / "cache.sqlite"
         self.writable = writable
+        self.checked = not check_later  # else :meth:`check` runs SQLite's quick_check when asked
         self.db: sqlite3.Connection | None = None
         self.hits = self.misses = 0
         self.warning: str | None = None  # why the cache is not used, said once per run
@@ -93,10 +94,26 @@ class Store:
                 raise sqlite3.DatabaseError("old cache")
             db.executescript("DELETE FROM files; DELETE FROM entries;")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(SCHEMA_VERSION),))
-        db.execute("PRAGMA quick_check").fetchone()
+        if self.checked:
+            db.execute("PRAGMA quick_check").fetchone()
         if self.writable:
             db.execute("BEGIN")
         return db
+
+    def check(self) -> None:
+        """SQLite's quick_check of the whole store (it reads every page), deferred by ``check_later``
+        until a build knows it has work to do: a no-op build reads one record, not 100 MB."""
+        if self.checked:
+            return
+        self.checked = True
+        if self.db is None:
+            return
+        try:
+            self.db.execute("PRAGMA quick_check").fetchone()
+        except sqlite3.DatabaseError:
+            self.db.close()
+            self.db = None
+            self._open()  # corrupt: rebuilt from scratch, as at opening
 
     def content_hash(self, path: Path, compute: Any) -> str:
         """The file's SHA-256, recomputed unless its stat signature is unchanged."""
