@@ -53,6 +53,8 @@ def test_many_values_come_in_few_queries_and_a_damaged_one_is_left_out(tmp_path:
     found = store.get_many("resource", [f"k{i}" for i in range(0, 1200, 3)] + ["bad", "missing"])
     assert found == {f"k{i}": [i] for i in range(0, 1200, 3)}
     assert store.get_many("markdown", ["k1"]) == {}
+    store.put_text("resource", "text", "[1, {\"b\": 2, \"a\": 1}]")  # kept as written: key order too
+    assert store.get_many("resource", ["text"], text=True) == {"text": "[1, {\"b\": 2, \"a\": 1}]"}
     store.close()
 
 

@@ -310,7 +310,7 @@ def _read_all_cached(found: list[tuple[Path, str]], caches: Caches) -> list[Read
             continue
         raws.append(path.read_bytes() if size <= MAX_BYTES else _read(path, display))
     keys = {id(raw): caches.resource_key(raw) for raw in raws if isinstance(raw, bytes)}
-    cached = caches.store.get_many("resource", list(keys.values()))
+    cached = caches.store.get_many("resource", list(keys.values()), text=True)
     return [_read_cached(path, display, caches, raw, keys[id(raw)], cached.get(keys[id(raw)]))
             if isinstance(raw, bytes) else raw for (path, display), raw in zip(found, raws, strict=True)]
 
@@ -328,7 +328,7 @@ def _read_cached(path: Path, display: str, caches: Caches, raw: bytes, key: str,
     kind, values, marks, diagnostics = _read(path, display, raw)
     rows = [[d.line, d.column, d.field, d.message, d.severity] for d in diagnostics]
     kept = list(marks) if isinstance(marks, Marks) else marks  # fields only: positions are found on demand
-    caches.store.put("resource", key, json.dumps([kind, values, kept, rows], default=_encode))  # order kept
+    caches.store.put_text("resource", key, json.dumps([kind, values, kept, rows], default=_encode))  # order kept
     return kind, values, marks, diagnostics
 
 

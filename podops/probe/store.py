@@ -153,8 +153,13 @@ class Store:
         self._write("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
                     (kind, key, json.dumps(value, sort_keys=True)))
 
-    def get_many(self, kind: str, keys: list[str]) -> dict[str, Any]:
-        """The cached values of ``keys`` that the store holds (a damaged one is left out), in few queries."""
+    def put_text(self, kind: str, key: str, text: str) -> None:
+        """Remember a value that is already JSON text (its key order kept), for :meth:`get_many` ``text``."""
+        self._write("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (kind, key, text))
+
+    def get_many(self, kind: str, keys: list[str], text: bool = False) -> dict[str, Any]:
+        """The cached values of ``keys`` that the store holds (a damaged one is left out), in few queries;
+        with ``text``, as the JSON text :meth:`put_text` kept, for the caller to decode."""
         found: dict[str, Any] = {}
         for start in range(0, len(keys), 500):  # SQLite allows 999 parameters per statement
             chunk = keys[start:start + 500]
@@ -169,7 +174,7 @@ class Store:
                 return found
             for key, value in rows:
                 try:
-                    found[key] = json.loads(value)
+                    found[key] = value if text else json.loads(value)
                 except ValueError:
                     continue
         return found
