@@ -396,6 +396,32 @@ def test_editing_one_episode_rewrites_its_document_and_the_pages_listing_it_only
     assert api_files(out) == api_files(clean)
 
 
+def test_adding_an_episode_encodes_only_its_resource_and_equals_a_clean_build(tmp_path: Path, monkeypatch) -> None:
+    root = write_network(tmp_path / "network")
+    out = tmp_path / "public"
+    build(root, out)
+    source = root / "alpha/episodes/alpha-second.yaml"
+    added = root / "alpha/episodes/alpha-added.yaml"
+    added.write_text(source.read_text().replace("a00000000002", "a000000000aa").replace("alpha-second", "alpha-added")
+                     .replace("Episode alpha-added", "Added later"))
+    shutil.copyfile(root / "alpha/assets/alpha-second.mp3", root / "alpha/assets/alpha-added.mp3")
+    encoded: list[str] = []
+    original = api.episode_resource
+
+    def spy(release, episode, site_url=None):
+        encoded.append(episode.guid)
+        return original(release, episode, site_url)
+
+    monkeypatch.setattr(api, "episode_resource", spy)
+    build(root, out, accept_changes=True)
+    assert encoded == ["a000000000aa"]  # the others come from their documents in the previous output
+    monkeypatch.undo()
+    clean = tmp_path / "clean"
+    shutil.rmtree(root / ".podops")
+    build(root, clean, accept_changes=True)
+    assert api_files(out) == api_files(clean)
+
+
 def test_headers_file_sets_cors_and_one_content_type_per_document(network: Path) -> None:
     text = (network / "_headers").read_text()
     rules: dict[str, list[str]] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from functools import partial
@@ -253,8 +254,28 @@ class ApiRenderer:
         """An episode's resource object as JSON, made once per build (its document and two pages list it)."""
         text = self._episodes.get(id(episode))
         if text is None:
-            text = self._episodes[id(episode)] = encode(episode_resource(release, episode, self.site_url))
+            text = self._previous_episode(release, episode) or encode(episode_resource(release, episode, self.site_url))
+            self._episodes[id(episode)] = text
         return text
+
+    def _previous_episode(self, release: Release, episode: Episode) -> str | None:
+        """The episode's resource object as the previous output's document of it holds it, when unchanged.
+
+        Its key leaves out what only the document's included show carries (the episode count),
+        so adding an episode, which moves every collection page, encodes only the new one.
+        """
+        path = resource_path("episodes", episode.guid)
+        key = self.cache.key(self.cache.describe("resource", self.site_url, release, episode))
+        if not self.cache.reusable_part(path, "data", key) or self.cache.out is None:
+            return None
+        try:
+            with open(os.path.join(self.cache.out, path), encoding="utf-8") as handle:
+                document = handle.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+        # {"data":<resource>,"included":[<show>],…}: a string in the resource never holds a bare quote
+        end = document.find(',"included":[')
+        return document[len('{"data":'):end] if document.startswith('{"data":{') and end > 0 else None
 
     def write(self, path: str, material: list[object], make: Callable[[], bytes]) -> None:
         """Plan one document, or keep the previous output's when its inputs are unchanged."""

@@ -71,6 +71,14 @@ class PageCache:
         previous = os.path.join(self.out, path)
         return output.untouched(self.placed, path, previous)  # a page edited by hand is rendered again
 
+    def reusable_part(self, path: str, part: str, key: str) -> bool:
+        """Record the key of one part of the file at ``path``; True when the previous output's file holds it."""
+        self.keys[f"{path}#{part}"] = key
+        if not self.enabled or self.previous.get(f"{path}#{part}") != key:
+            return False
+        assert self.out is not None
+        return output.untouched(self.placed, path, os.path.join(self.out, path))
+
     def previous_items(self, paths: Sequence[str]) -> dict[str, bytes | memoryview]:
         """Item bytes by key from the first of ``paths`` the previous output holds untouched, with its record."""
         if self.out is None:
