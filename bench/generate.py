@@ -396,6 +396,9 @@ def generate(n: int, place: str, folder: Path, bases: dict[str, tuple[bytes, flo
     show_yaml = (EXAMPLE / "show.yaml").read_text()
     (prod / "show.yaml").write_text(show_yaml)
     shutil.copyfile(EXAMPLE / "assets" / "cover.png", prod / "assets" / "cover.png")
+    for local in re.findall(r"^\s+(?:uri|file): (assets/\S+)$", show_yaml, re.MULTILINE):  # the show's own files
+        (prod / local).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(EXAMPLE / local, prod / local)
     shutil.copyfile(EXAMPLE / "podops-schema.json", prod / "podops-schema.json")
     site.show_name = re.search(r"^  name: (\S+)", show_yaml, re.MULTILINE).group(1)  # type: ignore[union-attr]
     site.base_url = re.search(r"baseUrl: (\S+)", show_yaml).group(1)  # type: ignore[union-attr]
