@@ -21,7 +21,7 @@ import jinja2
 from podops import live, urls
 from podops.errors import Diagnostic, TemplateError
 from podops.model import Asset, Episode, OnAir, Release, Show
-from podops.render import markup, search
+from podops.render import markup, pagepool, search
 from podops.render.pagecache import PageCache
 from podops.render.theme import Theme, complete_html, href, iso_date, iso_duration
 from podops.render.transcript import read_transcript
@@ -244,10 +244,10 @@ class SiteRenderer:
         else:
             self.page("index.html", "index.html", None, newest(everything, fallback),
                       lang=lang, releases=self.releases, title="Podcasts", description="")
-        for release in self.releases:
+        for number, release in enumerate(self.releases):
             self.render_show(release)
-            for position, episode in enumerate(release.episodes):
-                self.render_episode(release, episode, position)
+            pagepool.render_episodes(self, [(number, position) for position, episode in enumerate(release.episodes)
+                                            if not self.reuse_episode(release, episode, position)])
             for on_air in release.live:
                 self.render_live(release, on_air)
         one = self.releases[0] if len(self.releases) == 1 else None
@@ -301,6 +301,18 @@ class SiteRenderer:
             self.page("show.html", path, release.base_url, newest(episodes, show.date),
                       **self.show_context(release, number))
 
+    def reuse_episode(self, release: Release, episode: Episode, position: int) -> bool:
+        """Keep an episode's page and embeds from the previous output when nothing they show changed."""
+        show, base = release.show, release.base_url
+        listed = release.episodes
+        neighbours = (listed[position - 1] if position > 0 else None,
+                      listed[position + 1] if position + 1 < len(listed) else None)
+        pages: list[tuple[str, str | None, str | None]] = [(episode_path(show, episode), base, iso_date(episode.date))]
+        if not self.private:
+            pages += [(embed_path(show, episode, False), base, None), (embed_path(show, episode, True), base, None)]
+        material = self.describe("episode", release, episode, *neighbours, self.base_url, len(self.releases))
+        return self.reuse(pages, material)
+
     def render_episode(self, release: Release, episode: Episode, position: int) -> None:
         """An episode page with player, notes, chapters, transcript and sharing, plus its embeds."""
         show, base = release.show, release.base_url
@@ -308,12 +320,6 @@ class SiteRenderer:
         listed = release.episodes
         neighbours = (listed[position - 1] if position > 0 else None,
                       listed[position + 1] if position + 1 < len(listed) else None)
-        pages: list[tuple[str, str | None, str | None]] = [(path, base, iso_date(episode.date))]
-        if not self.private:
-            pages += [(embed_path(show, episode, False), base, None), (embed_path(show, episode, True), base, None)]
-        material = self.describe("episode", release, episode, *neighbours, self.base_url, len(self.releases))
-        if self.reuse(pages, material):
-            return
         audio = episode.enclosure
         audio_url = urls.asset_url(base, show, audio) if audio else None
         image = episode.image or show.image
