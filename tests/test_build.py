@@ -214,3 +214,15 @@ def test_a_no_op_build_notices_output_folders_and_top_files_changed(production, 
         handle.write(b"<!-- x -->")
     assert not build_module.build(prod, out).skipped and tree_hash(out) == clean
     assert build_module.build(prod, out).skipped
+
+
+def test_a_clean_build_never_reads_a_resource_again_for_positions(production, tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """Positions are for diagnostics: a file without any is never read again to find one."""
+    from podops.load import production as loading
+
+    prod = production({EP: EPISODE + "chapters:\n  - start: 0\n    title: One\n  - start: 2\n    title: Two\n"})
+    found: list[str] = []
+    monkeypatch.setattr(loading.Marks, "find", lambda self: found.append(self.display))
+    report = build_module.build(prod, tmp_path / "public")
+    assert set(found) <= {d.path for d in report.warnings} and EP not in found  # the show has placeholders

@@ -143,8 +143,8 @@ def check_timestamps(releases: list[Release], problems: Problems) -> None:
         for episode in item.episodes:
             problem = timestamp_problem(episode)
             advice = "; or set chapters.descriptionTimestamps: false in the show"
-            line, column = episode.mark("chapters")
-            if problem:
+            if problem:  # the position only for a warning: finding it may read the file again
+                line, column = episode.mark("chapters")
                 problems.add(episode.display, line, column, "chapters",
                              f"description timestamps left out: {problem}{advice}", "warning")
                 continue
@@ -153,6 +153,7 @@ def check_timestamps(releases: list[Release], problems: Problems) -> None:
                 continue
             summary = markup.render(episode.summary) or episode.title
             if with_timestamps(summary, stamps, MAX_DESCRIPTION_BYTES) == summary:
+                line, column = episode.mark("chapters")
                 problems.add(episode.display, line, column, "chapters",
                              "description timestamps are only in the show notes (content:encoded): with them the "
                              f"description would pass Apple's {MAX_DESCRIPTION_BYTES:,} bytes; shorten the "
