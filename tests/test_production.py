@@ -197,3 +197,30 @@ def test_a_linked_folder_leaving_the_production_is_refused_and_one_inside_is_fol
     (prod / "media").symlink_to(prod / "assets")
     episode = load_production(prod).shows[0].episodes[0]
     assert episode.enclosure and episode.enclosure.path == (prod / "assets" / "ep.mp3").resolve()
+
+
+def test_positions_a_later_warning_needed_are_kept_with_the_cached_record(production, monkeypatch) -> None:
+    """A placeholder host is found after loading; the next cached load already knows where it is."""
+    from podops.load import production as loading
+    from podops.probe.store import Store
+    from podops.release import plan_releases
+    from podops.write.caches import Caches
+
+    prod = production({EP: EPISODE.replace("description:\n", "description:\n  link:\n    uri: https://example.org/x\n")})
+    found: list[str] = []
+    original = loading.Marks.find
+
+    def counting(self: loading.Marks) -> None:
+        found.append(self.display)
+        original(self)
+
+    monkeypatch.setattr(loading.Marks, "find", counting)
+    for expected in ([EP], []):
+        found.clear()
+        store = Store(prod)
+        loaded = load_production(prod, Caches(store))
+        _, problems = plan_releases(loaded, loaded.shows[0].episodes[0].date, False, None)
+        store.close()
+        assert any(str(d).startswith(f"{EP}:13:5: warning: description.link.uri: ") for d in problems.warnings), [
+            str(d) for d in problems.warnings]
+        assert [f for f in found if f == EP] == expected

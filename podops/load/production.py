@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,13 +180,16 @@ class Marks(dict[str, tuple[int, int]]):
     """The fields of a resource read without positions, each found only when a diagnostic asks.
 
     A file read by :func:`podops.load.yamlfile.parse_fast` had no problem, so nothing needed a
-    position then; a later check (a duplicate GUID, a damaged MP3) that points at one of its
-    fields reads the file again with the position-keeping loader, once.
+    position then; a later check (a duplicate GUID, a damaged MP3, a placeholder host) that points
+    at one of its fields reads the file again with the position-keeping loader, once. ``keep``,
+    when set, is given the bytes read again and the positions found (the cache keeps them for the
+    next build when the bytes are still those it was keyed by).
     """
 
     def __init__(self, fields: Iterable[str], path: Path, display: str) -> None:
         super().__init__(dict.fromkeys(fields, NOWHERE))
         self.source, self.display, self.found = path, display, False
+        self.keep: Callable[[bytes, dict[str, tuple[int, int]]], None] | None = None
 
     def __getitem__(self, key: str) -> tuple[int, int]:
         if not self.found:
@@ -205,6 +209,8 @@ class Marks(dict[str, tuple[int, int]]):
         except ResourceError:
             return
         self.update((k, v) for k, v in _read_careful(self.source, self.display, raw)[2].items() if k in self)
+        if self.keep is not None:
+            self.keep(raw, dict(self))
 
 
 def _read(path: Path, display: str, raw: bytes | None = None) -> Read:
@@ -317,19 +323,43 @@ def _read_all_cached(found: list[tuple[Path, str]], caches: Caches) -> list[Read
 
 def _read_cached(path: Path, display: str, caches: Caches, raw: bytes, key: str, cached: Any) -> Read:
     """One file's record from the store when it holds one, else :func:`_read` (and the record kept)."""
+    result: Read | None = None
     if cached is not None:
         try:
             kind, values, marks, diagnostics = json.loads(cached, object_hook=_decode)
             found = (Marks(map(str, marks), path, display) if isinstance(marks, list)
                      else {str(k): (int(v[0]), int(v[1])) for k, v in marks.items()})
-            return kind, dict(values), found, [Diagnostic(display, *d) for d in diagnostics]
+            result = kind, dict(values), found, [Diagnostic(display, *d) for d in diagnostics]
         except (ValueError, TypeError, AttributeError, IndexError, KeyError):
             pass  # a damaged or foreign cache record: read the file again
-    kind, values, marks, diagnostics = _read(path, display, raw)
+    if result is None:
+        result = _read(path, display, raw)
+        marks = result[2]
+        kept = list(marks) if isinstance(marks, Marks) else marks  # fields only: positions are found on demand
+        caches.store.put_text("resource", key, _record(result, kept))
+    marks = result[2]
+    if isinstance(marks, Marks):  # positions found later are kept with the record, for the next build
+        marks.keep = partial(_keep_positions, caches, key)
+    return result
+
+
+def _keep_positions(caches: Caches, key: str, again: bytes, positions: dict[str, tuple[int, int]]) -> None:
+    """Put the positions a diagnostic needed into the record of the bytes they were found in."""
+    record = caches.store.get_many("resource", [key], text=True).get(key)
+    if record is None or caches.resource_key(again) != key:
+        return  # no record, or the file changed since it was read: nothing to vouch for
+    try:
+        kind, values, _fields, rows = json.loads(record, object_pairs_hook=dict)
+    except (ValueError, TypeError):
+        return
+    caches.store.put_text("resource", key, json.dumps([kind, values, positions, rows]))
+
+
+def _record(read: Read, marks: Any) -> str:
+    """A validation cache record: kind, values (key order kept), marks (or only fields), diagnostics."""
+    kind, values, _marks, diagnostics = read
     rows = [[d.line, d.column, d.field, d.message, d.severity] for d in diagnostics]
-    kept = list(marks) if isinstance(marks, Marks) else marks  # fields only: positions are found on demand
-    caches.store.put_text("resource", key, json.dumps([kind, values, kept, rows], default=_encode))  # order kept
-    return kind, values, marks, diagnostics
+    return json.dumps([kind, values, marks, rows], default=_encode)
 
 
 def _encode(value: Any) -> Any:
