@@ -31,7 +31,8 @@ from typing import Any
 SKIPPED = {".podops", ".git"}
 _PACKAGE = Path(__file__).resolve().parent.parent  # podops/, above this stage's folder
 LIBRARIES = ("cmarkgfm", "markdown", "nh3", "feedgen", "jinja2", "mutagen", "pillow", "lxml", "pyyaml", "pagefind_bin")
-HASHED_BELOW = 256 * 1024  # resources, templates, artwork: hashed for the record; media by the probe store
+HASHED_BELOW = 256 * 1024  # resources, templates: hashed for the record; media and artwork by the probe store
+PROBED = (".mp3", ".m4a", ".m4b", ".mp4", ".opus", ".ogg", ".flac", ".png", ".jpg", ".jpeg")  # the probe hashes these
 REHASH_BUDGET = 64 * 1024 * 1024  # more bytes than this to re-hash at a check: just build
 TOP_DEPTH = 1  # output files this many folders down (and above) are checked one by one
 
@@ -130,7 +131,7 @@ def record(root: Path, now: Inputs, last: Mapping[str, Any] | None) -> dict[str,
         old = last.get(rel)
         if isinstance(old, list) and len(old) == 5 and old[:4] == sig:
             files[rel] = old
-        elif sig[0] <= HASHED_BELOW:
+        elif sig[0] <= HASHED_BELOW and not rel.lower().endswith(PROBED):
             path = os.path.join(base, rel)
             digest = _hash(path)
             try:
