@@ -339,12 +339,18 @@ def _read_cached(path: Path, display: str, caches: Caches, raw: bytes, key: str,
         caches.store.put_text("resource", key, _record(result, kept))
     marks = result[2]
     if isinstance(marks, Marks):  # positions found later are kept with the record, for the next build
-        marks.keep = partial(_keep_positions, caches, key)
+        marks.keep = partial(_keep_positions, caches, key, os.getpid())
     return result
 
 
-def _keep_positions(caches: Caches, key: str, again: bytes, positions: dict[str, tuple[int, int]]) -> None:
-    """Put the positions a diagnostic needed into the record of the bytes they were found in."""
+def _keep_positions(caches: Caches, key: str, owner: int, again: bytes, positions: dict[str, tuple[int, int]]) -> None:
+    """Put the positions a diagnostic needed into the record of the bytes they were found in.
+
+    Only in the process that opened the store: a forked worker (pages, probes) never uses its
+    SQLite connection.
+    """
+    if os.getpid() != owner:
+        return
     record = caches.store.get_many("resource", [key], text=True).get(key)
     if record is None or caches.resource_key(again) != key:
         return  # no record, or the file changed since it was read: nothing to vouch for
