@@ -22,6 +22,7 @@ import hashlib
 import json
 import marshal
 import os
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -110,8 +111,16 @@ def inputs(root: Path, salt: str, options: Mapping[str, object]) -> Inputs | Non
 
 
 def _hash(path: str) -> str | None:
+    """SHA-256 of a regular file; None for anything else (a FIFO or device would block or never end)."""
     try:
-        with open(path, "rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens without a writer, and is refused
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        with open(fd, "rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return None
