@@ -212,13 +212,19 @@ def _sniff(head: bytes) -> None:
         raise ProbeError("not MPEG audio: this is an MP4/M4A file; podops publishes MP3")
 
 
-def probe_audio(path: Path) -> AudioInfo:
-    """Measure an MP3: exact size, true duration, bitrate, rate, channels; refuse damaged files."""
+def _size(path: Path) -> int:
+    """The file's size, refused when empty or past the limit before a byte is read."""
     size = path.stat().st_size
     if size == 0:
         raise ProbeError("empty file")
     if size > MAX_AUDIO_BYTES:
         raise ProbeError(f"file is {size} bytes; the limit is {MAX_AUDIO_BYTES} (200 MB)")
+    return size
+
+
+def probe_audio(path: Path) -> AudioInfo:
+    """Measure an MP3: exact size, true duration, bitrate, rate, channels; refuse damaged files."""
+    size = _size(path)
     with path.open("rb") as handle:  # one open for the sniff, mutagen, the Xing header and the frame walk
         _sniff(handle.read(16))
         try:
@@ -307,11 +313,7 @@ def _container(path: Path) -> tuple[str, Any]:
 
 def probe_alternate(path: Path) -> AlternateInfo:
     """Measure another version of an episode's audio (or a trailer): size, duration, bitrate, type, SRI hash."""
-    size = path.stat().st_size
-    if size == 0:
-        raise ProbeError("empty file")
-    if size > MAX_AUDIO_BYTES:
-        raise ProbeError(f"file is {size} bytes; the limit is {MAX_AUDIO_BYTES} (200 MB)")
+    size = _size(path)
     with path.open("rb") as handle:
         head = handle.read(4)
     if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
