@@ -21,6 +21,7 @@ once as there are CPUs.
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import hashlib
 import json
@@ -238,6 +239,7 @@ def plan_index(releases: list[Release], plan: Plan, cache: PageCache | None = No
     (Pagefind's ``mergeIndex``).
     """
     cache = cache or PageCache(None, None, "", enabled=False)
+    indexed = sorted(path for path in cache.previous if path.startswith(FOLDER + "/"))
     work: list[tuple[str, str, Release]] = []  # (folder, key, the episodes to index) of each changed index
     for release in public(releases):
         if not release.episodes:
@@ -245,8 +247,9 @@ def plan_index(releases: list[Release], plan: Plan, cache: PageCache | None = No
         show = release.show
         for bucket, episodes in buckets(release).items():
             folder = f"{FOLDER}/{show.name}/{bucket + '/' if bucket else ''}"
-            key = cache.key("\0".join(["search", VERSION, show.title, show.language, repr(episodes)]))
-            previous = [path for path in cache.previous if path.startswith(folder)]
+            # the episodes' reprs (hashed once per build, shared with the feed and pages) cover every document
+            key = cache.key(cache.describe("search", VERSION, show.title, show.language, *episodes))
+            previous = indexed[bisect.bisect_left(indexed, folder):bisect.bisect_left(indexed, folder + "\U0010ffff")]
             if previous and all([cache.reusable(path, key) for path in previous]):
                 for path in previous:
                     plan.keep(path)
