@@ -14,6 +14,7 @@ feed of a private show shares one rendering of its items.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,16 @@ GENERATOR = "podops"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+NAMESPACES = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "psc": chapters.PSC}
+
+
+@functools.cache
+def _clark(tag: str) -> str:
+    """``{uri}name`` for a prefixed tag (``itunes:image``), the tag itself when it has no prefix."""
+    prefix, _, name = tag.rpartition(":")
+    return f"{{{NAMESPACES[prefix]}}}{name}" if prefix else name
+
+
 @dataclass
 class Element:
     """One namespaced element to append: tag with prefix, attributes, text, children."""
@@ -54,9 +65,7 @@ class Element:
 
     def build(self, parent: Any) -> None:
         """Append this element to an lxml parent."""
-        prefix, _, name = self.tag.rpartition(":")
-        uri = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "psc": chapters.PSC, "": None}[prefix]
-        node = etree.SubElement(parent, f"{{{uri}}}{name}" if uri else name, self.attrib)
+        node = etree.SubElement(parent, _clark(self.tag), self.attrib)
         node.text = self.text
         for child in self.children:
             child.build(node)
