@@ -281,11 +281,14 @@ def test_pages_carry_pagination_meta_and_links(network: Path) -> None:
     assert {s["id"] for s in first["included"]} == {e["relationships"]["show"]["data"]["id"] for e in first["data"]}
 
 
-def test_an_episode_document_includes_its_show_and_sanitised_html(network: Path) -> None:
+def test_an_episode_document_links_its_show_and_holds_sanitised_html(network: Path) -> None:
     doc = json.loads((network / "api/v1/episodes/a00000000002.json").read_text())
     episode = doc["data"]
     assert doc["links"]["self"] == episode["links"]["self"] == SITE + "api/v1/episodes/a00000000002.json"
-    assert doc["included"][0]["id"] == episode["relationships"]["show"]["data"]["id"] == "aaaa00000001"
+    assert "included" not in doc  # the show's episode count would change every episode's document
+    show = episode["relationships"]["show"]
+    assert show["data"]["id"] == "aaaa00000001"
+    assert json.loads(local(network, show["links"]["related"]).read_text())["data"]["id"] == "aaaa00000001"
     text = json.dumps(doc)
     assert "onerror" not in text and "<script" not in text
     raw = (network / "api/v1/episodes/a00000000002.json").read_bytes()
@@ -354,7 +357,8 @@ def test_resource_functions_give_the_resources_the_documents_hold(network: Path,
         for episode in item.episodes:
             doc = json.loads((network / f"api/v1/episodes/{episode.guid}.json").read_text())
             assert api.episode_resource(item, episode) == doc["data"]
-            assert api.show_resource(item) == doc["included"][0]
+        doc = json.loads((network / f"api/v1/shows/{show.guid}.json").read_text())
+        assert api.show_resource(item) == doc["data"]
         for on_air in item.live:
             doc = json.loads((network / f"api/v1/channels/{on_air.channel.guid}.json").read_text())
             assert api.channel_resource(item, on_air) == doc["data"]
@@ -413,8 +417,10 @@ def test_adding_an_episode_encodes_only_its_resource_and_equals_a_clean_build(tm
         return original(release, episode, site_url)
 
     monkeypatch.setattr(api, "episode_resource", spy)
-    build(root, out, accept_changes=True)
+    report = build(root, out, accept_changes=True)
     assert encoded == ["a000000000aa"]  # the others come from their documents in the previous output
+    rewritten = {path for path in report.changed if path.startswith("api/v1/episodes/") and "/page/" not in path}
+    assert rewritten == {"api/v1/episodes/a000000000aa.json"}  # the other episodes' documents stay as they were
     monkeypatch.undo()
     clean = tmp_path / "clean"
     shutil.rmtree(root / ".podops")

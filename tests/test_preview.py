@@ -166,7 +166,8 @@ def test_a_client_walks_the_api_by_its_links_alone(preview: Preview) -> None:
     page = json.loads(fetch(catalog["relationships"]["episodes"]["links"]["related"])[2])
     assert page["meta"]["totalCount"] == 1 and page["links"]["next"] is None
     episode = json.loads(fetch(page["data"][0]["links"]["self"])[2])
-    assert episode["included"][0]["attributes"]["title"] == "Test Show"
+    show = json.loads(fetch(episode["data"]["relationships"]["show"]["links"]["related"])[2])
+    assert show["data"]["attributes"]["title"] == "Test Show"
     status, _, audio = fetch(episode["data"]["attributes"]["media_url"])
     assert status == 200 and len(audio) == episode["data"]["attributes"]["audio_length"]
     spec = json.loads(fetch(catalog["attributes"]["openapi_url"])[2])

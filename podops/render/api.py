@@ -7,7 +7,9 @@ whatever :data:`podops.load.schema.API_COLLECTIONS` names), each paginated as ``
 absolute, from the site's base URL; clients follow ``links`` and never build URLs (JSON:API 1.0
 §7.1). Only what the feeds publish appears: the releases the build chose, in the same bytes
 (media URL, length, duration). Documents are keyed in the page cache like pages, so an edited
-episode re-renders its document and the pages that list it, and nothing else.
+episode re-renders its document and the pages that list it, and nothing else. An episode's
+document links its show (``relationships.show``) rather than including it: the show carries its
+episode count, so an included copy would change every episode's document when one is added.
 """
 
 from __future__ import annotations
@@ -261,8 +263,7 @@ class ApiRenderer:
     def _previous_episode(self, release: Release, episode: Episode) -> str | None:
         """The episode's resource object as the previous output's document of it holds it, when unchanged.
 
-        Its key leaves out what only the document's included show carries (the episode count),
-        so adding an episode, which moves every collection page, encodes only the new one.
+        Adding an episode moves every collection page; this way only the new episode is encoded.
         """
         path = resource_path("episodes", episode.guid)
         key = self.cache.key(self.cache.describe("resource", self.site_url, release, episode))
@@ -273,8 +274,8 @@ class ApiRenderer:
                 document = handle.read()
         except (OSError, UnicodeDecodeError):
             return None
-        # {"data":<resource>,"included":[<show>],…}: a string in the resource never holds a bare quote
-        end = document.find(',"included":[')
+        # {"data":<resource>,"jsonapi":…}: a string in the resource never holds a bare quote
+        end = document.find(',"jsonapi":{')
         return document[len('{"data":'):end] if document.startswith('{"data":{') and end > 0 else None
 
     def write(self, path: str, material: list[object], make: Callable[[], bytes]) -> None:
@@ -344,8 +345,8 @@ class ApiRenderer:
             self.write(resource_path("shows", show.guid), [release, count], partial(self.show_document, release))
             self.paginate(show_episodes(show), newest_first([release]), show.api_page_size,
                           self.episodes_material, self.episodes_page)
-            for episode in release.episodes:
-                self.write(resource_path("episodes", episode.guid), [release, count, episode],
+            for episode in release.episodes:  # not the count: the document does not include the show
+                self.write(resource_path("episodes", episode.guid), [release, episode],
                            partial(self.episode_document, release, episode))
         for name in API_COLLECTIONS:
             if name in ("shows", "episodes"):
@@ -363,9 +364,9 @@ class ApiRenderer:
         return assemble(self.show(release), {"self": _link(self.site_url, resource_path("shows", release.show.guid))})
 
     def episode_document(self, release: Release, episode: Episode) -> bytes:
-        """One episode, with its show included (a compound document, as Transistor's include=show)."""
+        """One episode; its show is a link away (``relationships.show``), as Transistor's without include=show."""
         return assemble(self.episode(release, episode),
-                        {"self": _link(self.site_url, resource_path("episodes", episode.guid))}, [self.show(release)])
+                        {"self": _link(self.site_url, resource_path("episodes", episode.guid))})
 
 
 def headers() -> str:

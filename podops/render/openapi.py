@@ -82,7 +82,7 @@ def components() -> dict[str, Any]:
         schemas[f"{name}Attributes"] = attributes_schema(kind)
         schemas[name] = _resource(kind)
         schemas[f"{name}Document"] = _object({"jsonapi": _ref("JsonApi"), "data": _ref(name),
-                                              "links": _ref("SelfLinks"), **_included(kind)})
+                                              "links": _ref("SelfLinks")})
         if kind not in API_COLLECTIONS.values():
             continue  # the catalog: one document, no collection
         schemas[f"{name}Collection"] = _object(
