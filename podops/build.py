@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from podops import capability, live, urls
+from podops import capability, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
-from podops.model import Asset, Production, Progress, Release, Show
 from podops.probe.store import Store
 from podops.write import fingerprint, output
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the model's dataclasses are imported by the stages that make them, not by a no-op
+    from podops.model import Asset, Production, Progress, Release, Show
     from podops.render.markup import Notes
     from podops.render.pagecache import PageCache
     from podops.render.private import Access
@@ -211,6 +211,7 @@ def _unlock(production: Production, problems: Problems) -> bytes | None:
 def subscribers(root: Path, base_url: str | None = None) -> list[Access]:
     """Every subscriber of every private show with their personal URLs; reads no media, writes nothing."""
     from podops.load.production import load_production
+    from podops.model import Release
     from podops.release import base_url as release_base_url
     from podops.render.private import accesses
 
@@ -247,9 +248,13 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     if not root.is_dir():
         raise ResourceError(f"{root}: not a folder")
     output.check_output(out, root, force)
-    from podops.render import events
+    basis: Any = None  # the previous site's manifest (with --previous), and its digest for the fingerprint
+    continued: str | None = None
+    if previous is not None:
+        from podops.render import events
 
-    basis = events.read_manifest(previous) if previous is not None else None
+        basis = events.read_manifest(previous)
+        continued = events.digest(basis) if basis else None
     problems = Problems()
     store = Store(root, check_later=True)  # checked once the build has work to do
     scratch: list[Path] = []
@@ -259,9 +264,10 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         key = os.fspath(out.absolute())
         templates = root / "templates"
         options = {"base_url": base_url, "drafts": drafts, "source_date": str(source_date), "out": key,
-                   "previous": events.digest(basis) if basis else None,
+                   "previous": continued,
                    "secret": capability.secret_fingerprint(capability.read_secret())}
-        before = fingerprint.inputs(root, fingerprint.code_salt(), options)
+        salt = fingerprint.salt(store.get, store.put)
+        before = fingerprint.inputs(root, salt, options)
         last = store.get("fingerprint", key)
         if before is not None:
             skipped = _unchanged(store, key, last, before, root, out, now)
@@ -286,6 +292,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         releases, rules = plan_releases(production, now, drafts, base_url)
         problems.extend(rules)
         from podops.probe.copies import make_copies, plan_copies
+        from podops.render import events
 
         copies = plan_copies(releases)
         from podops import permanence
@@ -336,11 +343,13 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             if failure:
                 problems.add(permanence.LOCK_FILE, message=failure, severity="warning")
                 report.warnings = problems.warnings
-            before = fingerprint.inputs(root, fingerprint.code_salt(), options)  # the lock is an input
+            before = fingerprint.inputs(root, salt, options)  # the lock is an input
         report.published = sum(len(r.episodes) for r in releases)
         report.feeds = [str(out / urls.feed_path(r.show)) for r in releases if not r.show.private]
         report.private_feeds = sum(len(r.show.subscribers) for r in releases if r.show.private)
         report.size = sum(int(size) for _sig, size, _sha in placed.values())  # type: ignore[call-overload]
+        from podops import live
+
         channels = [c for r in releases for c in r.show.channels if c.public]
         keep = {r.show.guid: r.show.keep_ended_days for r in releases}
         moments = [e.date for r in releases for e in r.scheduled if e.date]

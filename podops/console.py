@@ -87,7 +87,9 @@ PRODUCTION = click.Path(exists=True, file_okay=False, path_type=Path)  # a missi
 
 def base_url_option(value: str | None) -> None:
     """A --base-url that is no absolute http(s) URL is a usage error (exit 2)."""
+    if not value:
+        return  # the validator (and PyYAML with it) is imported only when there is a URL to check
     from podops.load.validate import check_url
 
-    if value and check_url(value):
+    if check_url(value):
         raise click.BadParameter(check_url(value) or "", param_hint="--base-url")

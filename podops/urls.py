@@ -10,10 +10,13 @@ they cannot collide with ``media``, ``page`` or the site's own files. A private 
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from podops.capability import private_dir
-from podops.model import Asset, Channel, Episode, Show
+
+if TYPE_CHECKING:  # annotations only: a no-op build never imports the model
+    from podops.model import Asset, Channel, Episode, Show
 
 STATIC = "_static"  # the theme's static files, in templates and in the output
 # podcast:guid is a UUIDv5 of the feed URL without scheme and trailing slashes (docs/tags/guid.md).

@@ -87,7 +87,8 @@ def test_output_folders_and_top_files_are_checked(tmp_path: Path) -> None:
     (out / "show" / "feed.xml").write_text("feed")
     (out / "show" / "episode" / "index.html").write_text("page")
     last = fingerprint.outputs(out)
-    assert last is not None and "show/feed.xml" in last["paths"] and "show/episode/index.html" not in last["paths"]
+    named = {prefix + name for prefix, names in last["folders"] for name in names} if last else set()
+    assert {"index.html", "show", "show/feed.xml", "show/episode"} <= named and "show/episode/index.html" not in named
     assert fingerprint.outputs_unchanged(out, last)
     (out / "show" / "feed.xml").write_text("FEED")  # in place, a top file
     assert not fingerprint.outputs_unchanged(out, last)
@@ -110,3 +111,41 @@ def test_linked_folders_refuse_a_fingerprint(tmp_path: Path) -> None:
     (tmp_path / "prod" / "media").symlink_to(tmp_path / "real")
     assert fingerprint.inputs(tmp_path / "prod", "salt", {}) is None
     assert fingerprint.outputs(tmp_path / "missing") is None
+
+
+def test_the_code_salt_is_remembered_until_what_it_is_made_of_moves(tmp_path: Path, monkeypatch) -> None:
+    package, theme, site = tmp_path / "podops", tmp_path / "templates", tmp_path / "site"
+    (package / "render").mkdir(parents=True)
+    (package / "render" / "feed.py").write_text("one\n")
+    theme.mkdir()
+    (theme / "base.html").write_text("<html>\n")
+    site.mkdir()
+    monkeypatch.setattr(fingerprint, "_PACKAGE", package)
+    monkeypatch.setattr(fingerprint, "_THEME", theme)
+    monkeypatch.setattr("sys.path", [*__import__("sys").path, os.fspath(site)])
+    records: dict[tuple[str, str], object] = {}
+    computed: list[str] = []
+
+    def salt() -> str:
+        monkeypatch.setattr(fingerprint, "code_salt", lambda: computed.append("x") or f"salt {len(computed)}")
+        return fingerprint.salt(lambda kind, key: records.get((kind, key)),
+                                lambda kind, key, value: records.__setitem__((kind, key), value))
+
+    assert salt() == "salt 1" and salt() == "salt 1" and len(computed) == 1  # remembered: nothing read
+    changes = [
+        lambda: (package / "render" / "feed.py").write_text("two\n"),  # a module edited
+        lambda: (package / "render" / "feed.py").write_text("two\n"),  # the same bytes again: a new ctime
+        lambda: (package / "render" / "new.py").write_text(""),  # a module added
+        lambda: (theme / "base.html").write_text("<html lang=en>\n"),  # the theme
+        lambda: (site / "Jinja2-9.9.dist-info").mkdir(),  # another version of a library on sys.path
+        lambda: (site / "Jinja2-9.9.dist-info" / "METADATA").write_text("Version: 9.9\n"),
+        lambda: (site / "Jinja2-9.9.dist-info" / "METADATA").write_text("Version: 9.8\n"),  # edited in place
+    ]
+    for number, change in enumerate(changes, start=2):
+        change()
+        assert salt() == f"salt {number}" and salt() == f"salt {number}"
+    (site / "unrelated-1.0.dist-info").mkdir()  # not a library that shapes output
+    (package / "__pycache__").mkdir()
+    assert salt() == f"salt {len(changes) + 1}"
+    (package / "linked").symlink_to(site)  # code_salt follows links, a signature would not: never remembered
+    assert salt() != salt()

@@ -19,7 +19,6 @@ not reach the published site).
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import hashlib
@@ -31,6 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from podops import urls
 from podops.errors import OutputError
@@ -407,11 +407,13 @@ def written_error(out: Path, exc: OSError) -> OutputError:
     return OutputError(f"{out}: cannot write the site ({reason}); the previous output is unchanged")
 
 
-_libc: ctypes.CDLL | None = None
+_libc: Any = None  # a ctypes.CDLL, loaded at the first swap (a no-op build never imports ctypes)
 
 
 def _exchange(a: str, b: str) -> bool:
     """Swap two paths in one step with ``renameat2(RENAME_EXCHANGE)``; False where it is unsupported."""
+    import ctypes
+
     global _libc
     try:
         if _libc is None:
