@@ -362,7 +362,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             "report": {"shows": report.shows, "published": report.published, "scheduled": report.scheduled,
                        "drafts": report.drafts, "archived": report.archived, "size": report.size,
                        "feeds": report.feeds, "private_feeds": report.private_feeds},
-            "warnings": [d.as_dict() for d in report.warnings]})
+            "warnings": [[d.path, d.line, d.column, d.field, d.message, d.severity] for d in report.warnings]})
     finally:
         store.close()
         for folder in scratch:  # copies made without a writable cache, now in the output
@@ -388,7 +388,7 @@ def _unchanged(store: Store, key: str, last: Any, inputs: fingerprint.Inputs, ro
             return None
         if last.get("due") and datetime.fromisoformat(last["due"]) <= now:
             return None  # a scheduled episode is due: publish it
-        warnings = [Diagnostic(**d) for d in last.get("warnings", [])]  # a no-op build still reports them
+        warnings = [Diagnostic(*row) for row in last.get("warnings", [])]  # a no-op build still reports them
         report = Report(**last["report"], warnings=warnings, skipped=True)
     except (TypeError, ValueError, AttributeError, IndexError, KeyError):
         return None  # a damaged record: build

@@ -205,6 +205,15 @@ def test_a_touched_resource_with_the_same_bytes_is_a_no_op_and_an_edit_is_not(pr
     assert not report.skipped and "Episode Uno" in (out / "test-show" / "feed.xml").read_text()
 
 
+def test_a_no_op_build_reports_the_warnings_and_tallies_of_the_build_it_stands_for(production,
+                                                                                 tmp_path: Path) -> None:
+    prod, out = production(), tmp_path / "public"
+    first = build_module.build(prod, out)
+    again = build_module.build(prod, out)
+    assert again.skipped and first.warnings and again.warnings == first.warnings  # the show has placeholders
+    assert (again.published, again.feeds, again.size) == (first.published, first.feeds, first.size)
+
+
 def test_a_no_op_build_notices_output_folders_and_top_files_changed(production, tmp_path: Path) -> None:
     prod, out = production(), tmp_path / "public"
     build_module.build(prod, out)

@@ -27,6 +27,28 @@ def test_fingerprint_moves_with_content_names_and_options(tmp_path: Path) -> Non
     assert fingerprint.inputs(tmp_path, "salt", {"drafts": False}) != first
 
 
+def test_every_file_in_every_folder_counts_but_the_cache_and_git(tmp_path: Path) -> None:
+    (tmp_path / "episodes" / "2024").mkdir(parents=True)
+    (tmp_path / "episodes" / "2024" / "one.yaml").write_text("a")
+    (tmp_path / ".podops").mkdir()
+    (tmp_path / ".git").mkdir()
+    first = fingerprint.inputs(tmp_path, "salt", {})
+    assert first is not None and list(first.files) == ["episodes/2024/one.yaml"]
+    (tmp_path / ".podops" / "cache.sqlite").write_text("x")
+    (tmp_path / ".git" / "index").write_text("x")
+    assert fingerprint.inputs(tmp_path, "salt", {}) == first
+    (tmp_path / "episodes" / "2024" / "one.yaml").write_text("b")  # deep, same size: the ctime moved
+    edited = fingerprint.inputs(tmp_path, "salt", {})
+    assert edited is not None and edited.digest() != first.digest()
+    os.mkfifo(tmp_path / "episodes" / "pipe")  # not a regular file: listed, never opened
+    piped = fingerprint.inputs(tmp_path, "salt", {})
+    assert piped is not None and "episodes/pipe" in piped.files
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "episodes" / "2024" / "one.yaml")  # a linked file: its target
+    linked = fingerprint.inputs(tmp_path, "salt", {})
+    assert linked is not None and linked.files["link.yaml"] == linked.files["episodes/2024/one.yaml"]
+    assert fingerprint.inputs(tmp_path / "missing", "salt", {}) is None
+
+
 def test_a_touched_file_with_the_same_bytes_settles_and_an_edit_does_not(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("one")
     (tmp_path / "b.yaml").write_text("two")
@@ -102,6 +124,11 @@ def test_output_folders_and_top_files_are_checked(tmp_path: Path) -> None:
     (tmp_path / "new.html").write_text("replaced")
     os.replace(tmp_path / "new.html", out / "show" / "episode" / "index.html")  # a new file renamed in
     assert not fingerprint.outputs_unchanged(out, last)
+    last = fingerprint.outputs(out)
+    (out / "show" / "episode").rename(tmp_path / "aside")
+    (out / "show" / "episode").symlink_to(tmp_path / "aside")  # a link in place of a folder, same contents
+    assert not fingerprint.outputs_unchanged(out, last)
+    assert not fingerprint.outputs_unchanged(out, {**last, "folders": [["../", ["x"]]]})  # a damaged record
     assert not fingerprint.outputs_unchanged(out, None) and fingerprint.outputs(tmp_path / "missing") is None
 
 

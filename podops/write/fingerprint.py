@@ -162,15 +162,17 @@ def scan(root: Path, skipped: set[str] = SKIPPED) -> dict[str, Signature] | None
             try:
                 with os.scandir(fd) as entries:
                     for entry in entries:
-                        name = entry.name
-                        if entry.is_dir(follow_symlinks=False):
-                            if name not in skipped:
-                                pending.append((prefix + name + "/", os.open(name, _DIR | os.O_NOFOLLOW, dir_fd=fd)))
-                            continue
-                        if entry.is_symlink() and entry.is_dir():
-                            return None  # a linked folder's contents are not walked: no fingerprint, build
+                        if not entry.is_file(follow_symlinks=False):  # the type from the listing: no stat
+                            name = entry.name
+                            if entry.is_dir(follow_symlinks=False):
+                                if name not in skipped:
+                                    pending.append((prefix + name + "/",
+                                                    os.open(name, _DIR | os.O_NOFOLLOW, dir_fd=fd)))
+                                continue
+                            if entry.is_symlink() and entry.is_dir():
+                                return None  # a linked folder's contents are not walked: no fingerprint, build
                         st = entry.stat()
-                        found[prefix + name] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+                        found[prefix + entry.name] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
             finally:
                 os.close(fd)
     except OSError:
