@@ -13,13 +13,14 @@ HTML goes to pages, feeds and the API.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import cmarkgfm
 import markdown
 import nh3
+from cmarkgfm import _cmark
 from cmarkgfm.cmark import Options
 
 from podops.load.schema import MARKDOWN_EXTENSIONS
@@ -79,10 +80,51 @@ def _python_markdown(name: str) -> markdown.Markdown:
     return converter
 
 
+def _commonmark(text: str) -> str:
+    """cmarkgfm's ``markdown_to_html_with_extensions``, step by step, freeing what it leaves allocated.
+
+    cmarkgfm (2025.10) frees neither the parsed document nor the rendered buffer: about 5 kB of C
+    memory a text, 114 MB of the largest process for the 20,000 notes of 10,000 episodes.
+    """
+    lib, ffi = _cmark.lib, _cmark.ffi
+    lib.cmark_gfm_core_extensions_ensure_registered()
+    parser = lib.cmark_parser_new(_CMARK_OPTIONS)
+    try:
+        for name in GFM_EXTENSIONS:
+            lib.cmark_parser_attach_syntax_extension(parser, lib.cmark_find_syntax_extension(name.encode()))
+        data = text.encode("utf-8")
+        lib.cmark_parser_feed(parser, data, len(data))
+        root = lib.cmark_parser_finish(parser)  # the caller's to free (cmark.h)
+        try:
+            if lib.cmark_node_get_type(root) == lib.CMARK_NODE_NONE:
+                raise ValueError("Error parsing markdown!")
+            raw = lib.cmark_render_html(root, _CMARK_OPTIONS, lib.cmark_parser_get_syntax_extensions(parser))
+            try:
+                return str(ffi.string(raw).decode("utf-8"))
+            finally:
+                _release()[1](int(ffi.cast("uintptr_t", raw)))  # cmark's default allocator is libc's
+        finally:
+            _release()[0](int(ffi.cast("uintptr_t", root)))
+    finally:
+        lib.cmark_parser_free(parser)
+
+
+@functools.cache
+def _release() -> tuple[Any, Any]:
+    """cmark_node_free (compiled into cmarkgfm, not in its cffi interface) and libc's free, by ctypes."""
+    import ctypes
+
+    node_free = ctypes.CDLL(_cmark.__file__).cmark_node_free  # dlopen: the copy of cmark already loaded
+    free = ctypes.CDLL(None).free
+    for function in (node_free, free):
+        function.argtypes, function.restype = [ctypes.c_void_p], None
+    return node_free, free
+
+
 def _convert(job: tuple[str, str]) -> str:
     text, name = job
     if name == COMMONMARK:
-        html = cmarkgfm.markdown_to_html_with_extensions(text, options=_CMARK_OPTIONS, extensions=GFM_EXTENSIONS)
+        html = _commonmark(text)
     else:
         converter = _python_markdown(name)
         converter.reset()
