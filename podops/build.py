@@ -279,6 +279,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         from podops.probe.inventory import probe_production
         from podops.release import plan_releases
         from podops.write.caches import Caches
+        from podops.write.record import load as record_of
 
         caches = Caches(store)
         production = load_production(root, caches)
@@ -316,7 +317,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         check_timestamps(releases, problems)  # reads the notes' HTML: once each show's renderer is known
         report.warnings = problems.warnings
         overrides = templates if templates.is_dir() else None
-        placed = output.valid_placed(store.get("output", key))
+        placed = record_of(store.table("placed", key), key)  # what the previous output holds, its folders checked
         pages = caches.start_pages(overrides, out, key, placed)
         public = [item for item in releases if not item.show.private]  # no event announces a private show
         record = events.manifest(events.state_of(public), basis, now, events.resolver(public))
@@ -325,7 +326,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         plan = output.Plan()
         with output.lock(out):  # from the first file written to the temporary folder until the swap
             try:
-                plan.stage(out)  # every rendered file goes there at once: none is held until the swap
+                plan.stage(out, placed)  # every file to write goes there at once: none is held until the commit
                 plan_site(releases, overrides, source_date, pages, {"events": events.resources(record, site_url)},
                           secret, plan)
                 plan.add(events.MANIFEST_PATH, events.render_manifest(record))
@@ -336,7 +337,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             except BaseException:
                 plan.discard()
                 raise
-        store.put("output", key, placed)
+        store.put_table("placed", key, placed, placed.changed, placed.removed, placed.whole)  # rows it changed
+        store.forget("output", key)  # the record's older shape, one JSON text
         caches.save(key)
         if lock is not None and relock:  # only now that the output it records is in place
             failure = permanence.write(lock)
@@ -347,7 +349,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         report.published = sum(len(r.episodes) for r in releases)
         report.feeds = [str(out / urls.feed_path(r.show)) for r in releases if not r.show.private]
         report.private_feeds = sum(len(r.show.subscribers) for r in releases if r.show.private)
-        report.size = sum(int(size) for _sig, size, _sha in placed.values())  # type: ignore[call-overload]
+        report.size = placed.site_size()
         from podops import live
 
         channels = [c for r in releases for c in r.show.channels if c.public]

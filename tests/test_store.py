@@ -74,3 +74,30 @@ def test_the_whole_store_check_can_wait_until_a_build_has_work(tmp_path: Path) -
     broken.put("fingerprint", "out", {"inputs": "y"})
     assert broken.get("fingerprint", "out") == {"inputs": "y"}
     broken.close()
+
+
+def test_a_large_table_is_written_by_its_changes_and_whole_once_they_grow(tmp_path: Path) -> None:
+    import sqlite3
+
+    from podops.probe import store as store_module
+
+    store = Store(tmp_path)
+    values = {f"page/{n}.html": (n, "sha") for n in range(2000)}
+    store.put_table("placed", "/out", values, values, whole=True)
+    values["page/1.html"] = (1, "other")
+    del values["page/2.html"]
+    store.put_table("placed", "/out", values, {"page/1.html": (1, "other")}, ["page/2.html"])
+    store.close()
+    db = sqlite3.connect(tmp_path / ".podops" / "cache.sqlite")
+    assert db.execute("SELECT count(*) FROM changes").fetchone() == (2,)  # two rows, not 2,000
+    db.close()
+    again = Store(tmp_path)
+    assert again.table("placed", "/out") == values
+    many = {f"page/{n}.html": (n, "new") for n in range(store_module.COMPACT_AFTER + 1)}
+    values.update(many)
+    again.put_table("placed", "/out", values, many)  # more changes than worth keeping apart: written whole
+    assert again.table("placed", "/out") == values
+    assert again.db is not None and again.db.execute("SELECT count(*) FROM changes").fetchone() == (0,)
+    again.db.execute("UPDATE tables SET value = ?", (b"\x00damaged",))
+    assert again.table("placed", "/out") == {}  # a damaged table is no table
+    again.close()

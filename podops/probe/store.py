@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import errno
 import json
+import marshal
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, signature TEXT NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
                                     PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS tables (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+                                   PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS changes (kind TEXT NOT NULL, key TEXT NOT NULL, path TEXT NOT NULL, value BLOB,
+                                    PRIMARY KEY (kind, key, path)) WITHOUT ROWID;
 """
+COMPACT_AFTER = 512  # changed rows kept apart from a table before it is written whole again (or an eighth of it)
 
 
 def signature(path: Path) -> str:
@@ -203,6 +210,69 @@ class Store:
             self.db.executemany("INSERT INTO entries VALUES (?, ?, ?)",
                                 [(kind, k, json.dumps(v, sort_keys=True)) for k, v in sorted(values.items())])
         except sqlite3.DatabaseError:
+            self.db = None
+
+    def update(self, kind: str, changed: dict[str, Any], removed: Iterable[str] = ()) -> None:
+        """Change only some values of one kind: ``changed`` written, ``removed`` dropped."""
+        self._many("DELETE FROM entries WHERE kind=? AND key=?", [(kind, k) for k in removed])
+        self._many("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                   [(kind, k, json.dumps(v, sort_keys=True)) for k, v in sorted(changed.items())])
+
+    def table(self, kind: str, key: str) -> dict[str, Any]:
+        """A large table of one build (path → value of str, int, tuple): the whole table as last
+        written, with the changes written since; empty when it is missing or damaged."""
+        if self.db is None:
+            return {}
+        try:
+            row = self.db.execute("SELECT value FROM tables WHERE kind=? AND key=?", (kind, key)).fetchone()
+            values = marshal.loads(row[0]) if row else {}
+            if not isinstance(values, dict):
+                return {}
+            for path, value in self.db.execute("SELECT path, value FROM changes WHERE kind=? AND key=?",
+                                               (kind, key)):
+                if value is None:
+                    values.pop(path, None)
+                else:
+                    values[path] = marshal.loads(value)
+        except (sqlite3.Error, ValueError, EOFError, TypeError):
+            return {}
+        return values
+
+    def put_table(self, kind: str, key: str, values: dict[str, Any], changed: dict[str, Any],
+                  removed: Iterable[str] = (), whole: bool = False) -> None:
+        """Keep the table ``values`` by writing only its ``changed`` and ``removed`` rows, or the whole
+        table (in one compact record) when ``whole`` or once the changes kept apart grow large."""
+        if self.db is None or not self.writable:
+            return
+        removed = list(removed)
+        try:
+            if not whole:
+                (count,) = self.db.execute("SELECT count(*) FROM changes WHERE kind=? AND key=?",
+                                           (kind, key)).fetchone()
+                whole = count + len(changed) + len(removed) > max(COMPACT_AFTER, len(values) // 8)
+            if whole:
+                self.db.execute("DELETE FROM changes WHERE kind=? AND key=?", (kind, key))
+                self.db.execute("INSERT OR REPLACE INTO tables VALUES (?, ?, ?)",
+                                (kind, key, marshal.dumps(dict(values))))
+                return
+            self.db.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?, ?)",
+                                [(kind, key, p, None) for p in removed] +
+                                [(kind, key, p, marshal.dumps(v)) for p, v in changed.items()])
+        except (sqlite3.Error, ValueError) as exc:
+            self._unusable(exc)
+            self.db = None
+
+    def forget(self, kind: str, key: str) -> None:
+        """Drop one value (a record kept in an older shape)."""
+        self._write("DELETE FROM entries WHERE kind=? AND key=?", (kind, key))
+
+    def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if self.db is None or not self.writable or not rows:
+            return
+        try:
+            self.db.executemany(sql, rows)
+        except (sqlite3.Error, OverflowError) as exc:
+            self._unusable(exc)
             self.db = None
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> Any:

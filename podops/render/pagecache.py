@@ -35,7 +35,7 @@ class PageCache:
         self.previous = previous if isinstance(previous, dict) else {}
         self.previous_feeds = feeds if isinstance(feeds, dict) else {}
         self.feeds: dict[str, list[list[object]]] = {}  # feed path → [item key, offset, length] of this build
-        self.placed = placed or {}
+        self.placed: dict[str, output.Entry] = placed or {}
         self.out = out
         self.salt = salt
         self.enabled = enabled and out is not None

@@ -27,6 +27,8 @@ class Caches:
         self.store = store
         self.code = fingerprint.code_salt()
         self.notes: markup.Notes | None = None
+        self.loaded: set[str] = set()  # the notes' keys the store held
+        self.valid: set[str] = set()  # those whose note is whole
         self.pages: PageCache | None = None
 
     def resource_key(self, raw: bytes) -> str:
@@ -35,7 +37,10 @@ class Caches:
 
     def start_notes(self) -> markup.Notes:
         """The notes of the last build, made the ones this build renders into."""
-        kept = {k: v for k, v in self.store.items("markdown").items() if isinstance(v, str)}  # a damaged row is no note
+        rows = self.store.items("markdown")
+        kept = {k: v[0] for k, v in rows.items()
+                if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) and v[1] == _check(v[0])}
+        self.loaded, self.valid = set(rows), set(kept)
         self.notes = markup.use(markup.Notes(self.code, kept))
         return self.notes
 
@@ -47,14 +52,24 @@ class Caches:
         digest = hashlib.sha256(self.code.encode())
         for path in sorted(overrides):
             digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
-        self.pages = PageCache(self.store.get("pages", key), out, digest.hexdigest(), enabled=not reaches,
+        self.pages = PageCache(self.store.table("pages", key), out, digest.hexdigest(), enabled=not reaches,
                                placed=placed, feeds=self.store.get("feeds", key))
         return self.pages
 
     def save(self, key: str) -> None:
-        """Keep what the next build can reuse: the notes it needed and every page's key."""
+        """Keep what the next build can reuse: the notes it needed and every page's key (only what changed)."""
         if self.notes is not None and self.notes.changed():
-            self.store.replace("markdown", self.notes.kept())
+            kept = self.notes.kept()
+            self.store.update("markdown", {k: [v, _check(v)] for k, v in kept.items() if k not in self.valid},
+                              [k for k in self.loaded if k not in kept])
         if self.pages is not None:
-            self.store.put("pages", key, self.pages.keys)
+            keys, previous = self.pages.keys, self.pages.previous
+            self.store.put_table("pages", key, keys, {k: v for k, v in keys.items() if previous.get(k) != v},
+                                 [k for k in previous if k not in keys])
+            self.store.forget("pages", key)  # the keys' older shape, one JSON text
             self.store.put("feeds", key, self.pages.feeds)
+
+
+def _check(html: str) -> str:
+    """A note's own checksum: a damaged row that is still text is no note."""
+    return hashlib.sha256(html.encode()).hexdigest()[:16]
