@@ -275,10 +275,15 @@ def test_pages_carry_pagination_meta_and_links(network: Path) -> None:
     assert first["meta"] == {"totalCount": 5, "totalPages": 3, "currentPage": 1, "pageSize": 2}
     assert first["links"]["prev"] is None
     assert first["links"]["first"] == SITE + "api/v1/episodes.json"
-    assert first["links"]["last"] == SITE + "api/v1/episodes/page/3.json"
-    last = json.loads(local(network, first["links"]["last"]).read_text())
-    assert last["links"]["next"] is None and len(last["data"]) == 1
+    assert first["links"]["next"] == SITE + "api/v1/episodes/page/2.json"  # older pages count from the oldest
+    assert first["links"]["last"] == SITE + "api/v1/episodes/page/1.json"
     assert {s["id"] for s in first["included"]} == {e["relationships"]["show"]["data"]["id"] for e in first["data"]}
+    short = json.loads(local(network, first["links"]["next"]).read_text())
+    assert len(short["data"]) == 1 and short["links"]["prev"] == first["links"]["self"]
+    assert short["meta"] == {"pageSize": 2} and "included" not in short  # no count that a new episode changes
+    last = json.loads(local(network, first["links"]["last"]).read_text())
+    assert last["links"]["next"] is None and len(last["data"]) == 2
+    assert last["links"]["prev"] == short["links"]["self"]
 
 
 def test_an_episode_document_links_its_show_and_holds_sanitised_html(network: Path) -> None:
@@ -422,6 +427,29 @@ def test_adding_an_episode_encodes_only_its_resource_and_equals_a_clean_build(tm
     rewritten = {path for path in report.changed if path.startswith("api/v1/episodes/") and "/page/" not in path}
     assert rewritten == {"api/v1/episodes/a000000000aa.json"}  # the other episodes' documents stay as they were
     monkeypatch.undo()
+    clean = tmp_path / "clean"
+    shutil.rmtree(root / ".podops")
+    build(root, clean, accept_changes=True)
+    assert api_files(out) == api_files(clean)
+
+
+def test_adding_the_newest_episode_leaves_full_older_pages_as_they_were(tmp_path: Path) -> None:
+    root = write_network(tmp_path / "network")
+    out = tmp_path / "public"
+    build(root, out)
+    before = documents(out)
+    assert len(before["api/v1/episodes/page/1.json"]["data"]) == 2  # full; page 2 holds one episode
+    source = root / "alpha/episodes/alpha-third.yaml"
+    (root / "alpha/episodes/alpha-newest.yaml").write_text(
+        source.read_text().replace("a00000000003", "a000000000ab").replace("alpha-third", "alpha-newest")
+        .replace("2024-05-01T10:00:00Z", "2024-09-01T10:00:00Z"))
+    shutil.copyfile(root / "alpha/assets/alpha-third.mp3", root / "alpha/assets/alpha-newest.mp3")
+    report = build(root, out, accept_changes=True)
+    pages = {path for path in report.changed if path.startswith("api/v1/episodes") and path.endswith(".json")}
+    # the first document, the short page that filled up, the new episode's own document: no more
+    assert pages == {"api/v1/episodes.json", "api/v1/episodes/page/2.json", "api/v1/episodes/a000000000ab.json"}
+    assert documents(out)["api/v1/episodes/page/1.json"] == before["api/v1/episodes/page/1.json"]
+    assert [e["id"] for e in walk(out, SITE + "api/v1/episodes.json")][0] == "a000000000ab"
     clean = tmp_path / "clean"
     shutil.rmtree(root / ".podops")
     build(root, clean, accept_changes=True)

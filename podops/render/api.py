@@ -2,8 +2,9 @@
 
 A static host serves the folder; no server is needed. ``api/v1/index.json`` holds one
 ``catalog`` resource whose relationships link the collections (``shows``, ``episodes`` and
-whatever :data:`podops.load.schema.API_COLLECTIONS` names), each paginated as ``<name>.json``,
-``<name>/page/<n>.json``, with one document per resource at ``<name>/<id>.json``. Every link is
+whatever :data:`podops.load.schema.API_COLLECTIONS` names), each paginated as ``<name>.json``
+(the newest items) and ``<name>/page/<n>.json`` (older ones, numbered from the oldest), with one
+document per resource at ``<name>/<id>.json``. Every link is
 absolute, from the site's base URL; clients follow ``links`` and never build URLs (JSON:API 1.0
 §7.1). Only what the feeds publish appears: the releases the build chose, in the same bytes
 (media URL, length, duration). Documents are keyed in the page cache like pages, so an edited
@@ -39,9 +40,10 @@ HEADERS = "_headers"  # Netlify and Cloudflare Pages read response headers from 
 Resource = dict[str, Any]
 
 
-def collection_path(name: str, page: int = 1) -> str:
-    """Output path of page ``page`` of a collection (``episodes``, ``shows/<guid>/episodes``)."""
-    return f"{API_DIR}/{name}.json" if page == 1 else f"{API_DIR}/{name}/page/{page}.json"
+def collection_path(name: str, page: int = 0) -> str:
+    """Output path of a collection's (``episodes``, ``shows/<guid>/episodes``) first document, or of
+    its page ``page`` counted from the oldest items."""
+    return f"{API_DIR}/{name}.json" if page == 0 else f"{API_DIR}/{name}/page/{page}.json"
 
 
 def resource_path(kind: str, id: str) -> str:
@@ -287,40 +289,63 @@ class ApiRenderer:
             self.plan.add(path, make())
 
     def paginate(self, name: str, items: Sequence[Any], size: int,
-                 material: Callable[[Sequence[Any]], list[object]],
-                 make: Callable[[Sequence[Any]], tuple[list[str], list[str]]]) -> None:
-        """A collection as pages of ``size`` (JSON:API §6.4 pagination links, Transistor's meta)."""
-        total = len(items)
-        pages = max(1, -(-total // size))
+                 material: Callable[[Sequence[Any], bool], list[object]],
+                 make: Callable[[Sequence[Any], bool], tuple[list[str], list[str]]]) -> None:
+        """A collection, newest first: its first document, then older pages numbered from the oldest.
+
+        JSON:API §6.4 leaves the strategy to the server. The first document holds the newest
+        ``size`` items and Transistor's meta (totals, current page); the items after them are in
+        pages of ``size`` counted from the oldest (``page/1.json``), the newest of which may be
+        short. So an added item changes the first document and that short page only: a full page
+        stays as it was (but for its ``prev`` link, once, when a new short page starts), and
+        links.next still walks every item once.
+        ``material`` and ``make`` are told whether they serve the first document.
+        """
+        total, older = len(items), -(-max(0, len(items) - size) // size)  # older: the numbered pages
 
         def url(number: int) -> str:
             return _link(self.site_url, collection_path(name, number))
 
-        for number in range(1, pages + 1):
-            chunk = items[(number - 1) * size: number * size]
+        def first() -> bytes:
+            data, included = make(items[:size], True)
+            links = {"self": url(0), "first": url(0), "last": url(1 if older else 0), "prev": None,
+                     "next": url(older) if older else None}
+            meta = {"totalCount": total, "totalPages": older + 1, "currentPage": 1, "pageSize": size}
+            return assemble("[" + ",".join(data) + "]", links, included, meta)
 
-            def document(chunk: Sequence[Any] = chunk, number: int = number) -> bytes:
-                data, included = make(chunk)
-                links = {"self": url(number), "first": url(1), "last": url(pages),
-                         "prev": url(number - 1) if number > 1 else None,
-                         "next": url(number + 1) if number < pages else None}
-                meta = {"totalCount": total, "totalPages": pages, "currentPage": number, "pageSize": size}
-                return assemble("[" + ",".join(data) + "]", links, included, meta)
+        self.write(collection_path(name), [total, older, size, *material(items[:size], True)], first)
+        for number in range(1, older + 1):  # page n holds the items size·(n-1) to size·n from the oldest
+            end = total - size * (number - 1)
+            chunk = items[max(size, end - size):end]
 
-            self.write(collection_path(name, number), [number, pages, total, size, *material(chunk)], document)
+            def page(chunk: Sequence[Any] = chunk, number: int = number) -> bytes:
+                data, included = make(chunk, False)
+                links = {"self": url(number), "first": url(0), "last": url(1),
+                         "prev": url(number + 1) if number < older else url(0),
+                         "next": url(number - 1) if number > 1 else None}
+                return assemble("[" + ",".join(data) + "]", links, included, {"pageSize": size})
 
-    def episodes_page(self, pairs: Sequence[tuple[Release, Episode]]) -> tuple[list[str], list[str]]:
-        """Episode resources of one page, and the shows they belong to (a compound document)."""
+            self.write(collection_path(name, number), [number, number == older, size, *material(chunk, False)], page)
+
+    def episodes_page(self, pairs: Sequence[tuple[Release, Episode]], first: bool) -> tuple[list[str], list[str]]:
+        """Episode resources of one page, and on the first page the shows they belong to (a compound document).
+
+        Older pages only link the shows (``relationships.show``): an included show carries its
+        episode count, which would change every page when an episode is added.
+        """
         data = [self.episode(r, e) for r, e in pairs]
+        if not first:
+            return data, []
         shows: dict[str, Release] = {}
         for release, _ in pairs:
             shows.setdefault(release.show.guid, release)
         return data, [self.show(r) for r in shows.values()]
 
-    def episodes_material(self, pairs: Sequence[tuple[Release, Episode]]) -> list[object]:
-        """What an episode page is made of: its episodes, and their shows with their counts."""
+    def episodes_material(self, pairs: Sequence[tuple[Release, Episode]], first: bool) -> list[object]:
+        """What an episode page is made of: its episodes, and on the first page their shows with their counts."""
         shows = {id(r): r for r, _ in pairs}
-        return [*(e for _, e in pairs), *(x for r in shows.values() for x in (r, len(r.episodes)))]
+        counts = [len(r.episodes) for r in shows.values()] if first else []
+        return [*(x for r, e in pairs for x in (r, e)), *counts]
 
     def render(self, extra: Mapping[str, Sequence[Resource]]) -> None:
         """Every document: catalog, collections, one per show and episode, OpenAPI, _headers."""
@@ -336,8 +361,8 @@ class ApiRenderer:
         self.plan.add(OPENAPI, openapi.render(self.site_url))
         self.plan.add(HEADERS, headers())
         self.paginate("shows", self.releases, page_size(self.releases),
-                      lambda chunk: [x for r in chunk for x in (r, len(r.episodes))],
-                      lambda chunk: ([self.show(r) for r in chunk], []))
+                      lambda chunk, _: [x for r in chunk for x in (r, len(r.episodes))],
+                      lambda chunk, _: ([self.show(r) for r in chunk], []))
         self.paginate("episodes", everything, page_size(self.releases), self.episodes_material, self.episodes_page)
         for release in self.releases:
             show = release.show
@@ -352,8 +377,8 @@ class ApiRenderer:
             if name in ("shows", "episodes"):
                 continue
             resources = list(extra.get(name, ()))
-            self.paginate(name, resources, page_size(self.releases), lambda chunk: [encode(list(chunk))],
-                          lambda chunk: ([encode(r) for r in chunk], []))
+            self.paginate(name, resources, page_size(self.releases), lambda chunk, _: [encode(list(chunk))],
+                          lambda chunk, _: ([encode(r) for r in chunk], []))
             for resource in resources:
                 path = resource_path(name, resource["id"])
                 self.plan.add(path, dump({"jsonapi": JSONAPI, "data": resource,

@@ -74,6 +74,7 @@ def components() -> dict[str, Any]:
                              "totalPages": {"type": "integer", "minimum": 1},
                              "currentPage": {"type": "integer", "minimum": 1},
                              "pageSize": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}}),
+        "OlderPageMeta": _object({"pageSize": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}}),
         "RelatedCollection": _object({"links": _object({"related": _ref("Link")}),
                                       "meta": _object({"count": {"type": "integer", "minimum": 0}})}),
     }
@@ -89,14 +90,18 @@ def components() -> dict[str, Any]:
             {"jsonapi": _ref("JsonApi"), "data": {"type": "array", "items": _ref(name)},
              "links": _ref("PageLinks"), "meta": _ref("PageMeta"), **_included(kind)},
             optional=("included",))
+        # an older page never includes: the shows' episode counts would change it on every new episode
+        schemas[f"{name}Page"] = _object(
+            {"jsonapi": _ref("JsonApi"), "data": {"type": "array", "items": _ref(name)},
+             "links": _ref("PageLinks"), "meta": _ref("OlderPageMeta")})
     return {"schemas": schemas, "parameters": {
         "id": {"name": "id", "in": "path", "required": True, "description": "The resource's id.",
                "schema": {"type": "string"}},
         "guid": {"name": "id", "in": "path", "required": True, "description": "A 12-hex GUID.",
                  "schema": {"type": "string", "pattern": GUID_PATTERN}},
-        "page": {"name": "page", "in": "path", "required": True, "description": "Page number (page 1 has "
-                 "the collection's own URL); reach pages through links.next.",
-                 "schema": {"type": "integer", "minimum": 2}},
+        "page": {"name": "page", "in": "path", "required": True, "description": "Page number, counted from "
+                 "the oldest items (page 1); a full page never changes. Reach pages through links.next.",
+                 "schema": {"type": "integer", "minimum": 1}},
     }}
 
 
@@ -115,15 +120,15 @@ def paths() -> dict[str, Any]:
     for name, kind in API_COLLECTIONS.items():
         type_name, key = schema_name(kind), "guid" if kind in GUID_TYPES else "id"
         camel = schema_name(name)
-        out[f"/{name}.json"] = _get(f"list{camel}", f"The first page of {name}, newest first.",
+        out[f"/{name}.json"] = _get(f"list{camel}", f"The newest {name}, with the totals.",
                                     f"{type_name}Collection")
-        out[f"/{name}/page/{{page}}.json"] = _get(f"list{camel}Page", f"A later page of {name}.",
-                                                   f"{type_name}Collection", "page")
+        out[f"/{name}/page/{{page}}.json"] = _get(f"list{camel}Page", f"An older page of {name}.",
+                                                   f"{type_name}Page", "page")
         out[f"/{name}/{{id}}.json"] = _get(f"get{type_name}", f"One {kind}.", f"{type_name}Document", key)
-    out["/shows/{id}/episodes.json"] = _get("listShowEpisodes", "The first page of a show's episodes, newest first.",
+    out["/shows/{id}/episodes.json"] = _get("listShowEpisodes", "A show's newest episodes, with the totals.",
                                             "EpisodeCollection", "guid")
-    out["/shows/{id}/episodes/page/{page}.json"] = _get("listShowEpisodesPage", "A later page of a show's episodes.",
-                                                        "EpisodeCollection", "guid", "page")
+    out["/shows/{id}/episodes/page/{page}.json"] = _get("listShowEpisodesPage", "An older page of a show's episodes.",
+                                                        "EpisodePage", "guid", "page")
     return dict(sorted(out.items()))
 
 
@@ -133,7 +138,8 @@ def document(site_url: str) -> dict[str, Any]:
         "openapi": OPENAPI_VERSION,
         "info": {"title": TITLE, "version": "1", "description": (
             "Static JSON:API 1.0 documents written by podops build. Start at index.json and follow "
-            "links; every collection is paginated with links.next.")},
+            "links; every collection is paginated with links.next: its own document holds the newest "
+            "items, older ones are in pages numbered from the oldest, so a full page never changes.")},
         "servers": [{"url": urls.absolute(site_url, API_DIR)}],
         "paths": paths(),
         "components": components(),
