@@ -161,9 +161,8 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
                                                             on_air=item.live, cache=cache))
         for asset in (show.image, *show.trailers.values()):
             _plan_asset(plan, show, asset)
+        chapters.plan_chapters(item, plan, cache)
         for episode in item.episodes:
-            if episode.chapters:
-                plan.add(urls.chapters_path(show, episode), chapters.chapters_json(show, episode))
             for asset in (episode.enclosure, episode.image, *episode.transcripts, *episode.alternates.values()):
                 _plan_asset(plan, show, asset)
     hidden = [item for item in releases if item.show.private]

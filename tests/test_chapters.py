@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from io import BytesIO
 from pathlib import Path
 
 import feedparser
 import podcastparser
 import pytest
-from conftest import EPISODE, SHOW, invoke
+from conftest import EPISODE, SHOW, invoke, tree_hash
 from lxml import etree
 
+from podops import build as builder
 from podops.model import Chapter, Episode
 from podops.render import chapters
 
@@ -206,3 +208,26 @@ def test_titles_become_one_line_in_every_format() -> None:
                       chapters=[Chapter(0, "A\nsplit   title"), Chapter(1, "B"), Chapter(2, "C")])
     assert chapters.timestamps(episode)[0] == "00:00 A split title"
     assert chapters.psc_chapters(episode)[0]["title"] == "A split title"
+
+
+def test_a_chapters_file_is_made_again_only_when_its_episode_changes(example: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "public"
+    builder.build(example, site)
+    made: list[str] = []
+    original = chapters.chapters_json
+    monkeypatch.setattr(chapters, "chapters_json", lambda show, episode: made.append(episode.guid) or
+                        original(show, episode))
+    other = example / "episodes/episode-0a1b2c3d4e5f.yaml"
+    other.write_text(other.read_text().replace("Welcome to The Static Signal", "Welcome, listener"))
+    builder.build(example, site)
+    assert made == []  # an edit elsewhere keeps the previous output's file
+    source = example / "episodes/episode-1f2e3d4c5b6a.yaml"
+    source.write_text(source.read_text().replace("title: The build", "title: The build step"))
+    builder.build(example, site)
+    assert made == ["1f2e3d4c5b6a"]
+    assert "The build step" in (site / "the-static-signal/why-a-build-beats-a-server/chapters.json").read_text()
+    monkeypatch.undo()
+    shutil.rmtree(example / ".podops")
+    builder.build(example, tmp_path / "clean")
+    assert tree_hash(site) == tree_hash(tmp_path / "clean")

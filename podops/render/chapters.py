@@ -18,10 +18,15 @@ from __future__ import annotations
 import html
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from podops import urls
 from podops.errors import Problems
 from podops.model import Chapter, Episode, Release, Show
+
+if TYPE_CHECKING:
+    from podops.render.pagecache import PageCache
+    from podops.write.output import Plan
 
 PSC = "http://podlove.org/simple-chapters"
 PSC_VERSION = "1.2"
@@ -43,6 +48,23 @@ def chapters_json(show: Show, episode: Episode) -> bytes:
         chapters.append(entry)
     data = {"version": "1.2.0", "title": episode.title, "podcastName": show.title, "chapters": chapters}
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def plan_chapters(release: Release, plan: Plan, cache: PageCache | None = None) -> None:
+    """Put each episode's podcast:chapters file into the plan; one whose episode is unchanged is kept.
+
+    The file is made of the episode and the show's title only (its key says so), so an edit
+    elsewhere neither encodes it again nor compares its bytes with the previous output's.
+    """
+    show = release.show
+    for episode in release.episodes:
+        if not episode.chapters:
+            continue
+        path = urls.chapters_path(show, episode)
+        if cache is not None and cache.reusable(path, cache.key(cache.describe(path, show.title, episode))):
+            plan.keep(path)
+        else:
+            plan.add(path, chapters_json(show, episode))
 
 
 def listed(episode: Episode) -> list[Chapter]:
