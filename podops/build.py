@@ -315,6 +315,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
 
         check_timestamps(releases, problems)  # reads the notes' HTML: once each show's renderer is known
         report.warnings = problems.warnings
+        if production.loaded is not None:  # the positions the checks' diagnostics needed, for the next build
+            production.loaded.save()
         overrides = templates if templates.is_dir() else None
         placed = record_of(store.table("placed", key), key)  # what the previous output holds, its folders checked
         pages = caches.start_pages(overrides, out, key, placed)

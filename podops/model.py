@@ -266,6 +266,9 @@ class Production:
     root: Path
     shows: list[Show] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    # the loader's records (podops.load.snapshot.Snapshot) when it had a cache: saved again by the build
+    # once later checks have found the positions their diagnostics needed
+    loaded: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -9,11 +9,11 @@ are never searched.
 
 from __future__ import annotations
 
-import json
 import os
+import pickle
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +22,10 @@ from podops.errors import Diagnostic, Problems, ResourceError
 from podops.load.references import link_channels, link_episodes
 from podops.load.resources import to_channel, to_episode, to_show, to_subscriber_list
 from podops.load.schema import CHANNEL, EPISODE, SHOW, SUBSCRIBERS
+from podops.load.snapshot import Record, Signature, Snapshot, dump, loads, signature
 from podops.load.tagrules import check_tags
 from podops.load.validate import NOWHERE, Validator, is_secret
-from podops.load.yamlfile import MAX_BYTES, load_bytes, parse_fast, read, regular_size
+from podops.load.yamlfile import MAX_BYTES, load_bytes, parse_fast, read
 from podops.model import (
     Channel,
     Episode,
@@ -133,23 +134,29 @@ def load_production(root: Path, caches: Caches | None = None) -> Production:
     channels: list[Channel] = []
     base = os.path.join(os.fspath(root), "")
     found = [(path, _display(path, base, root)) for path in discover(root, problems)]
-    reads = _read_all_cached(found, caches) if caches else (_read(path, display) for path, display in found)
-    for (path, display), (kind, values, marks, diagnostics) in zip(found, reads, strict=True):
+    kept = _snapshot(caches, root)
+    if caches is not None and kept is not None and not kept.old:
+        caches.store.replace("resource", {})  # the per-file JSON records older podops kept in the store
+    loads = _load_all_cached(found, caches, kept) if caches and kept else (_load(p, d) for p, d in found)
+    for path, (kind, model, diagnostics) in zip((p for p, _d in found), loads, strict=True):
         problems.extend(diagnostics)
         if kind == "show":
-            shows.append(to_show(values, path, display, marks))
-            broken = broken or not shows[-1].guid
+            shows.append(model)
+            broken = broken or not model.guid
         elif kind == "episode":
-            episodes.append(to_episode(values, path, display, marks))
+            episodes.append(model)
         elif kind == "subscribers":
-            lists.append(to_subscriber_list(values, path, display, marks))
+            lists.append(model)
         elif kind == "channel":
-            channels.append(to_channel(values, path, display, marks))
+            channels.append(model)
         elif SHOW_FILE.match(path.name) and any(d.severity == "error" for d in diagnostics):
             broken = True
     production = Production(root, sorted(shows, key=lambda s: (s.name, s.display)))
     link_episodes(production, episodes, problems, broken, lists)
     link_channels(production, episodes, channels, problems, broken)
+    production.loaded = kept
+    if kept is not None:
+        kept.save()  # also when the production has errors: the next build reads only the files fixed
     problems.raise_if_errors()
     production.warnings = problems.warnings
     return production
@@ -301,78 +308,101 @@ def _drop_secrets(node: Any, path: str, display: str, problems: Problems) -> Non
             _drop_secrets(item, f"{path}[{i}]", display, problems)
 
 
-def _read_all_cached(found: list[tuple[Path, str]], caches: Caches) -> list[Read]:
-    """:func:`_read` of every file through the store, keyed by its bytes and the checking code.
+Loaded = tuple[str | None, Any, list[Diagnostic]]  # kind (None: no resource), model, the file's own problems
+MAKERS: dict[str, Callable[..., Any]] = {"show": to_show, "episode": to_episode, "subscribers": to_subscriber_list,
+                                         "channel": to_channel}
+MODELS: dict[str, type] = {"show": Show, "episode": Episode, "subscribers": SubscriberList, "channel": Channel}
 
-    The files are read first and their records fetched in one query: at 10,000 episodes one
-    query per file was a tenth of an edit build's load.
+
+def _load(path: Path, display: str, raw: bytes | None = None) -> Loaded:
+    """:func:`_read` of one file, made into its model object."""
+    kind, values, marks, diagnostics = _read(path, display, raw)
+    return kind, MAKERS[kind](values, path, display, marks) if kind else None, diagnostics
+
+
+def _snapshot(caches: Caches | None, root: Path) -> Snapshot | None:
+    """The last build's loaded records, when the build has a usable cache folder."""
+    if caches is None or caches.store.db is None or not caches.store.writable:
+        return None
+    return Snapshot(caches.store.path.parent, caches.code, root)
+
+
+def _load_all_cached(found: list[tuple[Path, str]], caches: Caches, kept: Snapshot) -> Iterator[Loaded]:
+    """:func:`_load` of every file, each taken from the last build's records when its bytes are the same.
+
+    A file's stat signature vouches for its bytes (any write moves its ctime); a file whose
+    signature moved is read and hashed, and its record is still used when the bytes are the same.
     """
-    raws: list[bytes | Read] = []
     for path, display in found:
         try:
-            size = regular_size(path, display)
-        except ResourceError as exc:
-            raws.append((None, {}, {}, exc.diagnostics))
+            st = os.stat(path)
+        except OSError:
+            yield _load(path, display)  # says why it cannot be read
             continue
-        raws.append(path.read_bytes() if size <= MAX_BYTES else _read(path, display))
-    keys = {id(raw): caches.resource_key(raw) for raw in raws if isinstance(raw, bytes)}
-    cached = caches.store.get_many("resource", list(keys.values()), text=True)
-    return [_read_cached(path, display, caches, raw, keys[id(raw)], cached.get(keys[id(raw)]))
-            if isinstance(raw, bytes) else raw for (path, display), raw in zip(found, raws, strict=True)]
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
+            yield _load(path, display)  # refused unopened, as a clean build refuses it
+            continue
+        sig = signature(st)
+        record = kept.by_signature(os.fspath(path), sig)
+        raw: bytes | None = None
+        if record is None:
+            try:
+                raw = path.read_bytes()
+            except OSError:
+                yield _load(path, display)
+                continue
+            record = kept.by_key(os.fspath(path), caches.resource_key(raw))
+        if record is not None:
+            restored = _restore(record, path, display, caches, kept)
+            if restored is not None:
+                kept.keep(os.fspath(path), (sig, record[1], record[2], record[3]))
+                yield restored
+                continue
+        yield _load_new(path, display, sig, raw, caches, kept)
 
 
-def _read_cached(path: Path, display: str, caches: Caches, raw: bytes, key: str, cached: Any) -> Read:
-    """One file's record from the store when it holds one, else :func:`_read` (and the record kept)."""
-    result: Read | None = None
-    if cached is not None:
+def _load_new(path: Path, display: str, sig: Signature, raw: bytes | None, caches: Caches,
+              kept: Snapshot) -> Loaded:
+    """:func:`_load` of a file the records do not know (or hold damaged), its record kept."""
+    if raw is None:
         try:
-            kind, values, marks, diagnostics = json.loads(cached, object_hook=_decode)
-            found = (Marks(map(str, marks), path, display) if isinstance(marks, list)
-                     else {str(k): (int(v[0]), int(v[1])) for k, v in marks.items()})
-            result = kind, dict(values), found, [Diagnostic(display, *d) for d in diagnostics]
-        except (ValueError, TypeError, AttributeError, IndexError, KeyError):
-            pass  # a damaged or foreign cache record: read the file again
-    if result is None:
-        result = _read(path, display, raw)
-        marks = result[2]
-        kept = list(marks) if isinstance(marks, Marks) else marks  # fields only: positions are found on demand
-        caches.store.put_text("resource", key, _record(result, kept))
-    marks = result[2]
-    if isinstance(marks, Marks):  # positions found later are kept with the record, for the next build
-        marks.keep = partial(_keep_positions, caches, key, os.getpid())
+            raw = path.read_bytes()
+        except OSError:
+            return _load(path, display)
+    result = _load(path, display, raw)
+    kind, model, diagnostics = result
+    marks = model.marks if model is not None else None
+    fields = tuple(marks) if isinstance(marks, Marks) and not marks.found else dict(marks or {})
+    kept.keep(os.fspath(path), (sig, caches.resource_key(raw), dump(kind, model, diagnostics), fields))
+    if isinstance(marks, Marks):
+        marks.keep = partial(_keep_positions, caches, kept, os.fspath(path))
     return result
 
 
-def _keep_positions(caches: Caches, key: str, owner: int, again: bytes, positions: dict[str, tuple[int, int]]) -> None:
-    """Put the positions a diagnostic needed into the record of the bytes they were found in.
-
-    Only in the process that opened the store: a forked worker (pages, probes) never uses its
-    SQLite connection.
-    """
-    if os.getpid() != owner:
-        return
-    record = caches.store.get_many("resource", [key], text=True).get(key)
-    if record is None or caches.resource_key(again) != key:
-        return  # no record, or the file changed since it was read: nothing to vouch for
+def _restore(record: Record, path: Path, display: str, caches: Caches, kept: Snapshot) -> Loaded | None:
+    """A record's model with its positions (found, or to be found on demand); None when damaged."""
+    fields = record[3]
     try:
-        kind, values, _fields, rows = json.loads(record, object_pairs_hook=dict)
-    except (ValueError, TypeError):
-        return
-    caches.store.put_text("resource", key, json.dumps([kind, values, positions, rows]))
+        kind, model, diagnostics = loads(record[2])
+        if kind is not None and type(model) is not MODELS.get(kind):
+            return None
+        if model is not None:
+            model.source = path
+            if type(fields) is tuple:  # the fields only: positions are found when a diagnostic asks
+                marks = Marks(fields, path, display)
+                marks.keep = partial(_keep_positions, caches, kept, os.fspath(path))
+                model.marks = marks
+            elif type(fields) is dict:  # positions, as found (and pickled) by this code
+                model.marks = fields
+            else:
+                return None
+        return kind, model, list(diagnostics)
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            MemoryError):
+        return None  # a damaged record: the file is read again
 
 
-def _record(read: Read, marks: Any) -> str:
-    """A validation cache record: kind, values (key order kept), marks (or only fields), diagnostics."""
-    kind, values, _marks, diagnostics = read
-    rows = [[d.line, d.column, d.field, d.message, d.severity] for d in diagnostics]
-    return json.dumps([kind, values, marks, rows], default=_encode)
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    raise TypeError(f"cannot cache {type(value).__name__}")
-
-
-def _decode(value: dict[str, Any]) -> Any:
-    return datetime.fromisoformat(value["$datetime"]) if set(value) == {"$datetime"} else value
+def _keep_positions(caches: Caches, kept: Snapshot, path: str, again: bytes,
+                    positions: dict[str, tuple[int, int]]) -> None:
+    """Keep the positions a diagnostic needed with the record of the bytes they were found in."""
+    kept.positions(path, caches.resource_key(again), positions)
