@@ -8,6 +8,7 @@ changed costs little more than starting Python.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -281,12 +282,15 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         from podops.write.record import load as record_of
 
         caches = Caches(store)
+        gc.disable()  # loading and probing make long-lived objects, no garbage: nothing to collect
         production = load_production(root, caches)
         problems.extend(production.warnings)
         secret = _unlock(production, problems)
         probed: list[str] = []
         hits, misses = store.hits, store.misses
         problems.extend(probe_production(production, store, workers, progress, probed))
+        gc.freeze()  # the loaded production lives as long as the build: the collector need not walk it again
+        gc.enable()
         report = Report(cache_hits=store.hits - hits, cache_misses=store.misses - misses, probed=probed)
         report.shows = len(production.shows)
         releases, rules = plan_releases(production, now, drafts, base_url)
@@ -315,13 +319,15 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
 
         check_timestamps(releases, problems)  # reads the notes' HTML: once each show's renderer is known
         report.warnings = problems.warnings
-        if production.loaded is not None:  # the positions the checks' diagnostics needed, for the next build
-            production.loaded.save()
         overrides = templates if templates.is_dir() else None
         placed = record_of(store.table("placed", key), key)  # what the previous output holds, its folders checked
         pages = caches.start_pages(overrides, out, key, placed)
         public = [item for item in releases if not item.show.private]  # no event announces a private show
-        record = events.manifest(events.state_of(public), basis, now, events.resolver(public))
+        kept = production.loaded  # the loader's records: the digests of unchanged episodes are in them
+        record = events.manifest(events.state_of(public, kept.memo("events") if kept else None), basis, now,
+                                 events.resolver(public))
+        if kept is not None:  # with the positions the checks' diagnostics needed, for the next build
+            kept.close()
         site_url = public[0].base_url if public else "/"
         report.events = len(record["latest"])
         plan = output.Plan()
@@ -367,6 +373,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
                        "feeds": report.feeds, "private_feeds": report.private_feeds},
             "warnings": [[d.path, d.line, d.column, d.field, d.message, d.severity] for d in report.warnings]})
     finally:
+        gc.enable()
+        gc.unfreeze()  # a process that builds again (preview, tests) collects this build's objects
         store.close()
         for folder in scratch:  # copies made without a writable cache, now in the output
             shutil.rmtree(folder, ignore_errors=True)
