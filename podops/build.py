@@ -258,6 +258,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
     problems = Problems()
     store = Store(root, check_later=True)  # checked once the build has work to do
     scratch: list[Path] = []
+    production: Production | None = None
     if store.warning:
         problems.add(".podops", message=store.warning, severity="warning")
     try:
@@ -373,6 +374,8 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
                        "feeds": report.feeds, "private_feeds": report.private_feeds},
             "warnings": [[d.path, d.line, d.column, d.field, d.message, d.severity] for d in report.warnings]})
     finally:
+        if production is not None and production.loaded is not None:
+            production.loaded.close()  # a build stopped by a later check still keeps what it loaded
         gc.enable()
         gc.unfreeze()  # a process that builds again (preview, tests) collects this build's objects
         store.close()

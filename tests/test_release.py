@@ -106,3 +106,13 @@ def test_warnings_survive_a_no_op_build(production, tmp_path: Path) -> None:
     assert warnings(first.stderr) and warnings(second.stderr) == warnings(first.stderr)
     assert [line for line in second.stdout.splitlines() if line.startswith("::warning")] == \
            [line for line in first.stdout.splitlines() if line.startswith("::warning")]
+
+
+@pytest.mark.parametrize("value", ["https://EXAMPLE.com/", "https://a.Example.ORG.", "me@host.INVALID",
+                                   "https://x.invalid./", "https://pod.example", "https://xn--exmple-cua.com/",
+                                   "https://İnvalid.invalid/", "mailto:a@b.example.net"])
+def test_the_cheap_search_before_a_placeholder_check_misses_no_placeholder(value: str) -> None:
+    """Only values the search finds are split: it must find every one placeholder_host answers for."""
+    from podops.release import _MAYBE
+
+    assert placeholder_host(value) is None or _MAYBE.search(value)

@@ -154,9 +154,9 @@ def load_production(root: Path, caches: Caches | None = None) -> Production:
     production = Production(root, sorted(shows, key=lambda s: (s.name, s.display)))
     link_episodes(production, episodes, problems, broken, lists)
     link_channels(production, episodes, channels, problems, broken)
-    production.loaded = kept
-    if kept is not None:
-        kept.save()  # also when the production has errors: the next build reads only the files fixed
+    production.loaded = kept  # saved by the build once its checks are done
+    if kept is not None and problems.errors:
+        kept.save()  # the build stops here: the next one reads only the files fixed
     problems.raise_if_errors()
     production.warnings = problems.warnings
     return production

@@ -25,7 +25,7 @@ from podops.model import Asset, Production, Progress, Resource
 from podops.probe.artwork import probe_image
 from podops.probe.audio import probe_alternate, probe_audio
 from podops.probe.media import AUDIO_MIME, SUFFIXES, ProbeError, file_hash, name_problem
-from podops.probe.store import Store
+from podops.probe.store import Store, signature
 from podops.render.transcript import check_transcript
 
 PROBE_VERSION = "5"  # bump when probe results change meaning, so old cache entries are ignored
@@ -86,6 +86,8 @@ def probe_production(production: Production, store: Store, workers: int | None =
     """
     problems = Problems()
     pending: list[tuple[Job, str]] = []
+    hashed: list[tuple[Job, str]] = []
+    recorded = store.recorded_hashes()  # one query, not one per file
     for job in _jobs(production):
         asset = job.asset
         if asset.path is None:  # external: keep what the resource says
@@ -105,18 +107,26 @@ def probe_production(production: Production, store: Store, workers: int | None =
         if job.kind == "text" and not _transcript(job, problems):
             continue
         try:
-            digest = asset.sha256 = store.content_hash(asset.path, file_hash)
+            known = recorded.get(os.fspath(asset.path))
+            if known is not None and known[0] == signature(asset.path):  # as Store.content_hash decides
+                digest = asset.sha256 = known[1]
+            else:
+                digest = asset.sha256 = store.content_hash(asset.path, file_hash)
         except OSError as exc:
             _report(problems, job, asset.field, f"cannot read {asset.uri} ({exc.strerror})")
             continue
         kind = job.kind if job.kind != "text" else f"text{asset.path.suffix.lower()}"
-        key = f"{PROBE_VERSION}:{kind}:{digest}"
-        cached = store.get("probe", key)
+        hashed.append((job, f"{PROBE_VERSION}:{kind}:{digest}"))
+    kept = store.get_many("probe", [key for _job, key in hashed])
+    for job, key in hashed:
+        cached = kept.get(key)
         if cached is not None and not valid_result(cached):
             cached = None  # a damaged cache record is measured again
         if cached is None:
+            store.misses += 1
             pending.append((job, key))
         else:
+            store.hits += 1
             _apply(job, cached, problems)
     if probed is not None:
         probed.extend(sorted(job.asset.uri for job, _ in pending))

@@ -133,6 +133,18 @@ class Store:
         self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", (key, sig, digest))
         return digest
 
+    def recorded_hashes(self) -> dict[str, tuple[str, str]]:
+        """Every file's recorded (signature, SHA-256) by path, in one query: for a build that checks most of them."""
+        if self.db is None:
+            return {}
+        try:
+            rows = self.db.execute("SELECT path, signature, sha256 FROM files")
+            return {str(path): (str(sig), str(sha)) for path, sig, sha in rows}
+        except sqlite3.Error as exc:
+            self._unusable(exc)
+            self.db = None
+            return {}
+
     def known_hash(self, path: str, sig: list[int]) -> str | None:
         """The SHA-256 last recorded for ``path`` when it was recorded at stat signature ``sig``
         (size, mtime, ctime, inode), else None: what a file held when a build last hashed it."""
