@@ -225,3 +225,20 @@ def test_positions_a_later_warning_needed_are_kept_with_the_cached_record(produc
         assert any(str(d).startswith(f"{EP}:13:5: warning: description.link.uri: ") for d in problems.warnings), [
             str(d) for d in problems.warnings]
         assert [f for f in found if f == EP] == expected
+
+
+def test_positions_found_later_are_those_the_careful_loader_gives(tmp_path: Path) -> None:
+    """A clean file's positions come from libyaml's nodes, a file with problems' from the loader: the same."""
+    from podops.load.production import _positions, _read_careful
+    from podops.load.yamlfile import parse_fast
+
+    marked = 0
+    for name, raw in [*_bad_input_files(), ("example", (Path(__file__).parents[1] / "example-production" /
+                                                         "show.yaml").read_bytes())]:
+        path = tmp_path / "f.yaml"
+        path.write_bytes(raw)
+        careful = _read_careful(path, name, raw)
+        marked += parse_fast(raw, marked=True) is not None
+        if careful[0] is not None:  # a resource: every field where the careful loader puts it
+            assert _positions(path, name, raw) == careful[2], name
+    assert marked > 20

@@ -215,7 +215,7 @@ class Marks(dict[str, tuple[int, int]]):
             raw = read(self.source, self.display)
         except ResourceError:
             return
-        self.update((k, v) for k, v in _read_careful(self.source, self.display, raw)[2].items() if k in self)
+        self.update((k, v) for k, v in _positions(self.source, self.display, raw).items() if k in self)
         if self.keep is not None:
             self.keep(raw, dict(self))
 
@@ -252,6 +252,21 @@ def _read_fast(path: Path, display: str, raw: bytes) -> Read | None:
     if problems.items or check_tags(kind, values):
         return None
     return kind, values, Marks(validator.marks, path, display), []
+
+
+def _positions(path: Path, display: str, raw: bytes) -> dict[str, tuple[int, int]]:
+    """The field positions of a file, as :func:`_read_careful` finds them (the same data, with marks,
+    from libyaml's nodes when the file is clean; the careful read itself when it is not)."""
+    data = parse_fast(raw, marked=True)
+    kind = KINDS.get(str(data.get("kind", "")).strip().lower()) if data is not None else None
+    if data is None or kind is None:
+        return _read_careful(path, display, raw)[2]
+    problems = Problems()
+    _legacy(data)
+    _drop_secrets(data, "", display, problems)
+    validator = Validator(display, problems)
+    validator.check(SPECS[kind], data, "", (1, 1))
+    return validator.marks
 
 
 def _read_careful(path: Path, display: str, raw: bytes) -> Read:
