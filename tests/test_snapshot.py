@@ -32,7 +32,9 @@ def _load(prod: Path) -> tuple[loading.Production, list[str]]:
     loading._read = counting  # type: ignore[assignment]
     store = Store(prod)
     try:
-        return load_production(prod, Caches(store)), parsed
+        loaded = load_production(prod, Caches(store))
+        loaded.loaded.close()  # as the build does once its checks are done
+        return loaded, parsed
     finally:
         loading._read = original  # type: ignore[assignment]
         store.close()
