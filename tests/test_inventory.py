@@ -44,3 +44,16 @@ def test_a_second_probe_comes_from_the_cache(production) -> None:
         inventory.probe_production(production_, store)
         store.close()
         assert store.misses == expected_misses
+
+
+def test_probe_workers_collect_garbage_though_the_build_forks_them_with_the_collector_off() -> None:
+    import gc
+
+    from podops.probe.inventory import worker_pool
+
+    gc.disable()
+    try:
+        with worker_pool(1) as pool:
+            assert pool.submit(gc.isenabled).result(timeout=60) is True
+    finally:
+        gc.enable()

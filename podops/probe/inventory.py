@@ -198,7 +198,12 @@ def _run(tasks: list[tuple[str, str]], workers: int | None, progress: Progress |
 
 
 def _die_with_parent(parent: int) -> None:
-    """Pool initializer: the kernel kills this worker when the build that started it dies."""
+    """Pool initializer: the kernel kills this worker when the build that started it dies.
+
+    The build forks its workers while it keeps the collector off (loading makes no garbage); a
+    worker makes its own garbage, so it collects again.
+    """
+    gc.enable()
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the pool's pipe still ends idle workers
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the signal was armed
