@@ -324,11 +324,9 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         placed = record_of(store.table("placed", key), key)  # what the previous output holds, its folders checked
         pages = caches.start_pages(overrides, out, key, placed)
         public = [item for item in releases if not item.show.private]  # no event announces a private show
-        kept = production.loaded  # the loader's records: the digests of unchanged episodes are in them
-        record = events.manifest(events.state_of(public, kept.memo("events") if kept else None), basis, now,
-                                 events.resolver(public))
-        if kept is not None:  # with the positions the checks' diagnostics needed, for the next build
-            kept.close()
+        record = events.manifest(events.state_of(public), basis, now, events.resolver(public))
+        if production.loaded is not None:  # with the positions the checks' diagnostics needed, for the next build
+            production.loaded.close()
         site_url = public[0].base_url if public else "/"
         report.events = len(record["latest"])
         plan = output.Plan()

@@ -21,7 +21,6 @@ import io
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,26 +60,6 @@ def signature(st: os.stat_result) -> Signature:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
-class Memo:
-    """Values an earlier build computed, each keyed by everything it was computed from.
-
-    A key must be made of exact ``str``, ``int`` and ``None`` values (and tuples of them), so equal
-    keys are equal inputs; only the entries this build used are kept for the next.
-    """
-
-    def __init__(self, known: dict[Any, Any]) -> None:
-        self.known = known
-        self.used: dict[Any, Any] = {}
-
-    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """The value kept for ``key``, else ``compute()`` (and kept)."""
-        value = self.known.get(key)
-        if value is None:
-            value = compute()
-        self.used[key] = value
-        return value
-
-
 class Snapshot:
     """The records of one production, as read at the start of a build and kept for the next."""
 
@@ -91,14 +70,12 @@ class Snapshot:
         self.new: dict[str, Record] = {}  # every file this build loaded (only these are kept)
         self.dirty = False
         self.fields: dict[tuple[str, ...], tuple[str, ...]] = {}
-        self.memos: dict[str, dict[Any, Any]] = {}  # by name: the memos the last build kept
-        self.used: dict[str, Memo] = {}
         self.owner = os.getpid()  # a forked worker never writes the file
         try:
             if self.path.stat().st_size <= MAX_BYTES:
-                header, records, memos = loads(self.path.read_bytes())
-                if header == self.header and isinstance(records, dict) and isinstance(memos, dict):
-                    self.old, self.memos = records, memos
+                header, records = loads(self.path.read_bytes())
+                if header == self.header and isinstance(records, dict):
+                    self.old = records
         except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
                 pickle.UnpicklingError, MemoryError):
             self.old = {}  # no file, a damaged one or another code's: everything is read afresh
@@ -122,13 +99,6 @@ class Snapshot:
             self.dirty = True
         self.new[path] = record
 
-    def memo(self, name: str) -> Memo:
-        """The memo called ``name``: what the last build computed there, kept again by :meth:`save`."""
-        if name not in self.used:
-            known = self.memos.get(name)
-            self.used[name] = Memo(known if isinstance(known, dict) else {})
-        return self.used[name]
-
     def positions(self, path: str, key: str, found: dict[str, tuple[int, int]]) -> None:
         """Positions a diagnostic needed, found in the bytes of ``key``: kept with its record."""
         record = self.new.get(path)
@@ -140,22 +110,21 @@ class Snapshot:
     def close(self) -> None:
         """Save, then let the records go: rendering needs the models, not their pickles."""
         self.save()
-        self.old, self.new, self.memos, self.used, self.fields = {}, {}, {}, {}, {}
+        self.old, self.new, self.fields = {}, {}, {}
         self.owner = -1  # nothing more is kept or written
 
     def save(self) -> None:
         """Write the records atomically when anything changed; a cache that cannot be written is only slower."""
-        memos = {**self.memos, **{name: memo.used for name, memo in self.used.items()}}
-        if os.getpid() != self.owner or not (self.dirty or self.new.keys() != self.old.keys() or memos != self.memos):
+        if os.getpid() != self.owner or not (self.dirty or self.new.keys() != self.old.keys()):
             return
         tmp = None
         try:
             fd, tmp = tempfile.mkstemp(prefix=".loaded.", dir=self.path.parent)
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump((self.header, self.new, memos), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((self.header, self.new), handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
             tmp = None
-            self.old, self.memos, self.dirty = dict(self.new), memos, False
+            self.old, self.dirty = dict(self.new), False
         except OSError:
             pass
         finally:

@@ -28,7 +28,6 @@ from typing import Any
 
 from podops import __version__, urls
 from podops.errors import PodopsError
-from podops.load.snapshot import Memo
 from podops.model import Episode, Release, Show
 
 MANIFEST_PATH = "_podops/manifest.json"  # beside the API, not in it: api/ holds JSON:API documents only
@@ -71,40 +70,24 @@ def _show_digest(show: Show, resource: dict[str, Any]) -> str:
     return digest({"attributes": attributes, "image": show.image.sha256 if show.image else None})
 
 
-def _episode_digest(values: dict[str, Any], memo: Memo | None) -> str:
-    """:func:`digest` of an episode's values, taken from ``memo`` when an earlier build hashed the same ones.
-
-    The memo's key is the values themselves, made only of exact str, int and None (so an int size
-    and a float or bool one never share a key): equal keys mean equal canonical JSON.
-    """
-    media = values["media"]
-    items = tuple(sorted(media.items())) if media is not None else None
-    leaves = (values["title"], values["summary"], values["notes"], values["date"], *(v for _k, v in items or ()))
-    if memo is None or not all(v is None or type(v) is str or type(v) is int for v in leaves):
-        return digest(values)
-    key = (values["title"], values["summary"], values["notes"], values["date"], items)
-    return str(memo.get(key, lambda: digest(values)))
-
-
-def _entry(item: Release, episode: Episode, memo: Memo | None = None) -> dict[str, Any]:
+def _entry(item: Release, episode: Episode) -> dict[str, Any]:
     """An episode in the state: the digest of what makes an episode_updated (its title, notes,
     media and date, nothing else) and a brief that names it once its document is gone."""
     media = _media(item, episode)
     date = iso(episode.date) if episode.date else None
-    return {"digest": _episode_digest({"title": episode.title, "summary": episode.summary, "notes": episode.text,
-                                       "date": date, "media": media}, memo),
+    return {"digest": digest({"title": episode.title, "summary": episode.summary, "notes": episode.text,
+                              "date": date, "media": media}),
             "brief": {"type": "episode", "id": episode.guid, "attributes": {
                 "guid": episode.feed_guid, "title": episode.title, "published_at": date,
                 "share_url": urls.absolute(item.base_url, urls.episode_path(item.show, episode)),
                 "media_url": media["url"] if media else None}}}
 
 
-def state_of(releases: list[Release], memo: Memo | None = None) -> State:
+def state_of(releases: list[Release]) -> State:
     """The published state: per show its digest and API resource, per visible episode a digest and a brief.
 
     Full episode resources are made only for the episodes an event is about (:func:`resolver`),
-    so a build of a large network costs a hash per episode, not a document; with ``memo`` (the
-    last build's digests, by their values) only the episodes whose values changed are hashed.
+    so a build of a large network costs a hash per episode, not a document.
     """
     from podops.render import api
 
@@ -114,7 +97,7 @@ def state_of(releases: list[Release], memo: Memo | None = None) -> State:
         resource = api.show_resource(item, site)
         shows[item.show.guid] = {
             "digest": _show_digest(item.show, resource), "resource": resource, "feed": item.feed_url,
-            "episodes": {e.guid: _entry(item, e, memo) for e in item.episodes}}
+            "episodes": {e.guid: _entry(item, e) for e in item.episodes}}
         if item.live:  # live channels: which broadcasts are on air now (podcast:liveItem status="live")
             shows[item.show.guid]["channels"] = {a.channel.guid: api.channel_resource(item, a, site) for a in item.live}
             shows[item.show.guid]["live"] = {e.guid: a.channel.guid for a in item.live for e in a.events
