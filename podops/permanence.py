@@ -31,12 +31,25 @@ ACCEPT = "`podops build --accept-changes` (or edit podops.lock), then commit pod
 
 @dataclass
 class Lock:
-    """The lock as read: its entries by episode resource GUID, and the line each starts on."""
+    """The lock as read: its entries by episode resource GUID, and where each starts in the file."""
 
     path: Path
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    lines: dict[str, int] = field(default_factory=dict)
     text: str | None = None  # the file as read, None when absent
+    starts: dict[str, int] | None = field(default=None, repr=False)  # see :meth:`line`
+
+    def line(self, key: str) -> int:
+        """The line entry ``key`` starts on in the file as read: found only when a diagnostic needs it."""
+        if self.starts is None:
+            self.starts = {}  # every '"…":' prefix of a row → the first row it starts (one pass, not one per key)
+            for n, row in enumerate((self.text or "").splitlines(), 1):
+                text = row.strip()
+                if text.startswith('"'):
+                    end = text.find('":')
+                    while end >= 0:
+                        self.starts.setdefault(text[:end + 2], n)
+                        end = text.find('":', end + 1)
+        return self.starts.get(json.dumps(key) + ":", 1)
 
     def render(self) -> str:
         """The lock file: deterministic (sorted keys, one entry per episode)."""
@@ -65,16 +78,6 @@ def read(root: Path, problems: Problems) -> Lock:
                      "enclosure and date (restore the file from Git)")
         return lock
     lock.entries = {str(k): dict(v) for k, v in episodes.items()}
-    starts: dict[str, int] = {}  # every '"…":' prefix of a row → the first row it starts (one pass, not one per key)
-    for n, row in enumerate(lock.text.splitlines(), 1):
-        text = row.strip()
-        if text.startswith('"'):
-            end = text.find('":')
-            while end >= 0:
-                starts.setdefault(text[:end + 2], n)
-                end = text.find('":', end + 1)
-    for key in lock.entries:
-        lock.lines[key] = starts.get(json.dumps(key) + ":", 1)
     return lock
 
 
@@ -120,7 +123,7 @@ def check(lock: Lock, production: Production, releases: list[Release], override:
         if found is None:
             if entry.get("show") not in held_shows and entry.get("show") in {s.name for s in production.shows}:
                 continue  # its show is not published at its own URL by this build
-            problems.add(LOCK_FILE, lock.lines.get(key, 1), 3, key,
+            problems.add(LOCK_FILE, lock.line(key), 3, key,
                          f"published episode {entry.get('show')}/{entry.get('name')} (<guid> {entry.get('guid')}) "
                          "has disappeared; apps keep it and directories report a broken feed. Restore its "
                          "resource with `status: archived` to withdraw it on purpose, or accept with " + ACCEPT,
@@ -186,5 +189,5 @@ def write(lock: Lock) -> str | None:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
         return f"could not update {LOCK_FILE}: {exc}; the next build records these episodes again"
-    lock.text = text
+    lock.text, lock.starts = text, None
     return None
