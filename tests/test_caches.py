@@ -38,3 +38,29 @@ def test_a_build_under_another_code_hash_equals_a_clean_build(production, tmp_pa
     (prod / "README.md").write_text("a change outside the resources: the build runs\n")
     assert invoke("build", prod, "-o", incremental).exit_code == 0
     assert tree_hash(incremental) == tree_hash(tmp_path / "clean")
+
+
+def test_notes_of_reused_pages_stay_cached_and_only_new_ones_are_written(production, tmp_path: Path) -> None:
+    import sqlite3
+
+    from podops import build as build_module
+
+    prod, out = production(), tmp_path / "out"
+
+    def notes() -> set[str]:
+        db = sqlite3.connect(prod / ".podops" / "cache.sqlite")
+        try:
+            return {key for (key,) in db.execute("SELECT key FROM entries WHERE kind='markdown'")}
+        finally:
+            db.close()
+
+    build_module.build(prod, out)
+    first = notes()
+    assert first
+    (prod / "README.md").write_text("not a resource: every page is reused\n")
+    build_module.build(prod, out)
+    assert notes() == first  # a note no page needed this time is still there for the build that does
+    episode = prod / "episodes" / "episode-6d1048a48504.yaml"
+    episode.write_text(episode.read_text().replace("The first one.", "The first one, edited."))
+    build_module.build(prod, out)
+    assert first < notes()  # the edited summary's note is added; the old ones are dropped with another podops

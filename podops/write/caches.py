@@ -57,11 +57,16 @@ class Caches:
         return self.pages
 
     def save(self, key: str) -> None:
-        """Keep what the next build can reuse: the notes it needed and every page's key (only what changed)."""
-        if self.notes is not None and self.notes.changed():
+        """Keep what the next build can reuse: the notes and every page's key, writing only what changed."""
+        if self.notes is not None:
             kept = self.notes.kept()
-            self.store.update("markdown", {k: [v, _check(v)] for k, v in kept.items() if k not in self.valid},
-                              [k for k in self.loaded if k not in kept])
+            fresh = {k: [v, _check(v)] for k, v in kept.items() if k not in self.valid}
+            if len(fresh) * 2 > len(self.valid):  # mostly new notes (another podops, another theme): drop the rest
+                removed = [k for k in self.loaded if k not in kept]
+            else:  # a note this build did not need (its page was reused) is kept for a build that does
+                removed = [k for k in self.loaded if k not in self.valid]
+            if fresh or removed:
+                self.store.update("markdown", fresh, removed)
         if self.pages is not None:
             keys, previous = self.pages.keys, self.pages.previous
             self.store.put_table("pages", key, keys, {k: v for k, v in keys.items() if previous.get(k) != v},

@@ -87,7 +87,7 @@ def untouched(placed: dict[str, Entry], rel: str, previous: str, digest: str | N
         return False
     if not stat.S_ISREG(st.st_mode):
         return False
-    now = stamp(st)
+    now = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino & MASK, st.st_dev & MASK)  # stamp(), inlined
     if now == entry[:5]:
         if isinstance(placed, Placed):
             placed.verified.add(rel)
