@@ -8,6 +8,7 @@ changed costs little more than starting Python.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -168,9 +169,13 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
                 _plan_asset(plan, show, asset)
     hidden = [item for item in releases if item.show.private]
     closed = sorted({urlsplit(item.base_url).path.rstrip("/") + f"/{capability.PRIVATE_FOLDER}/" for item in hidden})
+    give_back_memory()
     site.render_site(public, plan, templates, cache, releases[0].base_url if releases else None, closed)
+    give_back_memory()
     api.render_api(public, plan, cache, extra)
+    give_back_memory()
     search.plan_index(public, plan, cache)
+    give_back_memory()
     if hidden:
         from podops.render.private import render_private
 
@@ -179,6 +184,21 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
     plan.add(urls.MARKER, output.MARKER_DATA)  # what `--force`-less builds and `publish` look for
     plan.add(urls.PUBLISH_SETTINGS, publish_settings(public))  # a file in the output: no private path
     return plan
+
+
+def give_back_memory() -> None:
+    """Hand the C heap's free pages back after a render stage: glibc keeps what each stage's
+    thousands of few-kB files freed below longer-lived blocks (about 20 MB of a cold 10k build's peak)."""
+    trim = getattr(_libc(), "malloc_trim", None)  # glibc's; elsewhere nothing to do
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _libc() -> Any:
+    import ctypes  # a no-op build never gets here
+
+    return ctypes.CDLL(None)
 
 
 def publish_settings(releases: list[Release]) -> str:
