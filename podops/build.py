@@ -363,8 +363,10 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             except BaseException:
                 plan.discard()
                 raise
+        give_back_memory()  # what the swap freed, before the record of every file and the caches' JSON
         store.put_table("placed", key, placed, placed.changed, placed.removed, placed.whole)  # rows it changed
         store.forget("output", key)  # the record's older shape, one JSON text
+        give_back_memory()
         caches.save(key)
         if lock is not None and relock:  # only now that the output it records is in place
             failure = permanence.write(lock)
