@@ -159,8 +159,7 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
     for item in releases:
         show = item.show
         if not show.private:
-            plan.add(urls.feed_path(show), feed.render_feed(show, item.episodes, item.base_url, source_date,
-                                                            on_air=item.live, cache=cache))
+            feed.plan_feed(plan, show, item.episodes, item.base_url, source_date, on_air=item.live, cache=cache)
         for asset in (show.image, *show.trailers.values()):
             _plan_asset(plan, show, asset)
         chapters.plan_chapters(item, plan, cache)

@@ -177,6 +177,31 @@ def test_items_spliced_from_the_cache_are_the_bytes_of_the_whole_tree(built) -> 
     assert feed_bytes(out) == first
 
 
+def test_an_edit_to_one_show_keeps_the_other_shows_feeds_as_they_are(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import tree_hash
+    from test_api import write_network
+
+    from podops.build import build
+    from podops.write import output
+
+    root = write_network(tmp_path / "network")
+    out = tmp_path / "public"
+    build(root, out)
+    added: list[str] = []
+    original = output.Plan.add
+    monkeypatch.setattr(output.Plan, "add", lambda plan, path, data: added.append(path) or original(plan, path, data))
+    source = root / "alpha/episodes/alpha-second.yaml"
+    source.write_text(source.read_text().replace("title: Episode alpha-second", "title: Renamed"))
+    build(root, out)
+    feeds = {path for path in added if path.endswith("/feed.xml")}
+    assert feeds == {"alpha-show-one/feed.xml"}  # beta's feed is kept, not joined and compared again
+    monkeypatch.undo()
+    shutil.rmtree(root / ".podops")
+    build(root, tmp_path / "clean")
+    assert tree_hash(out) == tree_hash(tmp_path / "clean")
+
+
 def test_hostile_text_round_trips_and_never_carries_script(production, tmp_path: Path) -> None:
     title = '<script>alert(1)</script> & "Q" ]]>'
     episode = EPISODE.replace("  title: Episode One", f"  title: '{title}'").replace(

@@ -33,6 +33,7 @@ from podops.render import chapters, markup
 
 if TYPE_CHECKING:
     from podops.render.pagecache import PageCache
+    from podops.write.output import Plan
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -330,6 +331,32 @@ def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: 
     the items (``items`` when given, else :func:`render_items`) are spliced in before
     ``</channel>``, and their places recorded in ``cache`` under the feed's output ``path``.
     """
+    return b"".join(_parts(show, episodes, base_url, build_time, feed_url, page_url, on_air, cache, path, items)[0])
+
+
+def plan_feed(plan: Plan, show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None,
+              feed_url: str | None = None, page_url: str | None = None, on_air: list[OnAir] | None = None,
+              cache: PageCache | None = None, path: str | None = None,
+              items: list[tuple[str, bytes | memoryview]] | None = None) -> None:
+    """Put a feed (see :func:`render_feed`) into the plan; one the previous build made the same is kept.
+
+    The same: the very channel bytes, the same items (by key) in order, the previous file untouched.
+    So an edit to one show of a network neither joins nor compares the others' (or personal) feeds.
+    """
+    path = path or urls.feed_path(show)
+    parts, keys = _parts(show, episodes, base_url, build_time, feed_url, page_url, on_air, cache, path, items)
+    if cache is not None and all(keys):
+        channel = hashlib.sha256(bytes(parts[0]) + b"\0" + bytes(parts[-1])).hexdigest()
+        if cache.reusable(path, cache.key("\0".join(["feed", channel, *keys]))):
+            plan.keep(path)
+            return
+    plan.add(path, b"".join(parts))
+
+
+def _parts(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None, feed_url: str | None,
+           page_url: str | None, on_air: list[OnAir] | None, cache: PageCache | None, path: str | None,
+           items: list[tuple[str, bytes | memoryview]] | None) -> tuple[list[bytes | memoryview], list[str]]:
+    """A feed's bytes in parts (channel head, items, channel end) and its items' keys."""
     feed_url = feed_url or urls.absolute(base_url, urls.feed_path(show))
     page_url = page_url or urls.absolute(base_url, urls.show_dir(show))
     path = path or urls.feed_path(show)
@@ -370,4 +397,4 @@ def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: 
     parts.append(channel[end:])
     if cache is not None:
         cache.record_items(path, spans)
-    return b"".join(parts)
+    return parts, [key for key, _ in items]

@@ -117,9 +117,8 @@ def render_private(releases: list[Release], plan: Plan, templates: Path | None, 
         # every personal feed holds the same items: rendered (or taken from any previous feed) once
         items = feed.render_items(show, release.episodes, release.base_url, cache, [a.feed_path for a in subscribers])
         for access in subscribers:
-            plan.add(access.feed_path, feed.render_feed(show, release.episodes, release.base_url, build_time,
-                                                        access.feed_url, access.subscribe_url, cache=cache,
-                                                        path=access.feed_path, items=items))
+            feed.plan_feed(plan, show, release.episodes, release.base_url, build_time, access.feed_url,
+                           access.subscribe_url, cache=cache, path=access.feed_path, items=items)
             renderer.page("subscribe.html", access.page_path, release.base_url, None, lang=show.language,
                           release=release, show=show, episodes=release.episodes, subscriber=access.name,
                           apps=app_links(access.feed_url), feed_url=access.feed_url, image_url=image_url,
