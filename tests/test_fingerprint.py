@@ -176,3 +176,23 @@ def test_the_code_salt_is_remembered_until_what_it_is_made_of_moves(tmp_path: Pa
     assert salt() == f"salt {len(changes) + 1}"
     (package / "linked").symlink_to(site)  # code_salt follows links, a signature would not: never remembered
     assert salt() != salt()
+
+
+def test_a_salt_made_anew_is_never_one_a_long_running_process_remembered(tmp_path: Path, monkeypatch) -> None:
+    package = tmp_path / "podops"
+    package.mkdir()
+    (package / "build.py").write_text("one\n")
+    monkeypatch.setattr(fingerprint, "_PACKAGE", package)
+    monkeypatch.setattr(fingerprint, "_THEME", tmp_path / "no-theme")
+    records: dict[tuple[str, str], object] = {}
+
+    def salt() -> str:
+        return fingerprint.salt(lambda kind, key: records.get((kind, key)),
+                                lambda kind, key, value: records.__setitem__((kind, key), value))
+
+    fingerprint.code_salt.cache_clear()
+    first = salt()
+    assert fingerprint.code_salt() == first  # cached, as a preview server keeps it
+    (package / "build.py").write_text("two\n")  # the code changes under the running process
+    assert salt() != first and salt() == fingerprint.code_salt()
+    fingerprint.code_salt.cache_clear()

@@ -80,6 +80,7 @@ def salt(get: Callable[[str, str], Any], put: Callable[[str, str, Any], None]) -
     remembered = last.get("salt") if isinstance(last, dict) and last.get("basis") == basis else None
     if basis is not None and isinstance(remembered, str):
         return remembered
+    getattr(code_salt, "cache_clear", lambda: None)()  # a long-running process (preview) may hold an old one
     value = code_salt()
     if basis is not None:  # taken before the salt: a file changed meanwhile moves the next basis
         put("code", key, {"basis": basis, "salt": value})
