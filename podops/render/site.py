@@ -9,9 +9,10 @@ base URL. Nothing reads the clock: dates come from episodes, so rebuilds are byt
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from podops.errors import Diagnostic, TemplateError
 from podops.model import Asset, Episode, OnAir, Release, Show
 from podops.render import markup, pagepool, search
 from podops.render.pagecache import PageCache
-from podops.render.theme import Theme, complete_html, href, iso_date, iso_duration
+from podops.render.theme import Links, Theme, complete_html, href, iso_date, iso_duration
 from podops.render.transcript import read_transcript
 from podops.urls import embed_path, episode_path, show_path
 from podops.write.output import Plan
@@ -126,14 +127,19 @@ def episode_label(show: Show, episode: Episode) -> str:
     return " · ".join(parts)
 
 
-@jinja2.pass_context
-def asset_link(context: Any, show: Show, asset: Asset | None) -> str:
-    """Template helper: link to an asset, relative for local files, as written for external ones."""
+def link_asset(links: Callable[[str], str], show: Show, asset: Asset | None) -> str:
+    """A link to an asset: ``links`` of its output path for local files, as written for external ones."""
     if asset is None:
         return ""
     if asset.rel == "external" or asset.path is None:
         return http_url(asset.uri)
-    return str(href(context, urls.asset_path(show, asset)))
+    return str(links(urls.asset_path(show, asset)))
+
+
+@jinja2.pass_context
+def asset_link(context: Any, show: Show, asset: Asset | None) -> str:
+    """Template helper: link to an asset, relative for local files, as written for external ones."""
+    return link_asset(lambda target: href(context, target), show, asset)
 
 
 def player_chapters(episode: Episode) -> list[dict[str, Any]]:
@@ -222,8 +228,10 @@ class SiteRenderer:
         context.setdefault("image_url", None)
         context.setdefault("audio_url", None)
         context.setdefault("private", self.private)
+        links = Links(path, context.get("absolute_base"))  # what `href` and `asset_link` link with
         try:
-            text = self.theme.render(template, page_path=path, canonical=canonical, **context)
+            text = self.theme.render(template, page_path=path, canonical=canonical, href=links,
+                                     asset_link=partial(link_asset, links), **context)
         except TemplateError as exc:
             raise blame_data(exc, context.get("episode") or context.get("show"), path) from None
         self.plan.add(path, text)

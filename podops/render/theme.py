@@ -135,10 +135,14 @@ def relative(target: str, page: str) -> str:
     if target.endswith("/") or not target:
         target += "index.html"
     # Output paths are clean relative POSIX paths, so this is relpath without its getcwd calls.
-    start = [part for part in posixpath.dirname(page).split("/") if part]
-    parts = [part for part in target.split("/") if part]
-    common = 0
-    while common < min(len(start), len(parts) - 1) and start[common] == parts[common]:
+    if "//" in target or "//" in page or target[0] == "/" or page[:1] == "/":
+        start = [part for part in posixpath.dirname(page).split("/") if part]
+        parts = [part for part in target.split("/") if part]
+    else:  # no empty parts to drop (every path podops makes)
+        start, parts = page.split("/"), target.split("/")
+        start.pop()
+    common, most = 0, min(len(start), len(parts) - 1)
+    while common < most and start[common] == parts[common]:
         common += 1
     rel = "/".join([".."] * (len(start) - common) + parts[common:])
     return rel if PLAIN.fullmatch(rel) else quote(rel, safe="/#")
@@ -151,6 +155,22 @@ def href(context: Any, target: str) -> str:
     if base:
         return urls.absolute(base, target)  # a 404 page is served at any depth
     return relative(target, context["page_path"])
+
+
+class Links:
+    """``href`` bound to one page, passed with its context: Jinja calls it without deriving a context
+    for every call inside a block or loop (what a ``pass_context`` global costs)."""
+
+    __slots__ = ("base", "page")
+
+    def __init__(self, page: str, base: str | None = None) -> None:
+        self.page, self.base = page, base
+
+    def __call__(self, target: str) -> str:
+        """The link from this page to the output path ``target``."""
+        if self.base:
+            return urls.absolute(self.base, target)  # a 404 page is served at any depth
+        return relative(target, self.page)
 
 
 def check_overrides(folder: Path, root: Path) -> list[Diagnostic]:
