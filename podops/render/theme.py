@@ -22,7 +22,8 @@ from urllib.parse import quote
 
 import jinja2
 import lxml.html
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, nodes, select_autoescape
+from jinja2.ext import Extension
 from markupsafe import Markup
 
 from podops import urls
@@ -216,6 +217,37 @@ def check_overrides(folder: Path, root: Path) -> list[Diagnostic]:
     return sorted(problems)
 
 
+class Fragments(Extension):
+    """``{% cache key, … %}…{% endcache %}``: a fragment rendered once per build for each key.
+
+    Jinja's documented fragment-cache extension, without expiry: a theme names in the key every
+    value the fragment shows (a show's name, its feed URL), so the many pages of one show render
+    their shared parts once. Each :class:`Theme` (one per build) holds its own fragments.
+    """
+
+    tags = {"cache"}
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.fragments: dict[tuple[Any, ...], Markup] = {}
+
+    def parse(self, parser: Any) -> nodes.Node:
+        """Read ``cache`` and the key expressions, then the body up to ``endcache``."""
+        lineno = next(parser.stream).lineno
+        key = [parser.parse_expression()]
+        while parser.stream.skip_if("comma"):
+            key.append(parser.parse_expression())
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        call = self.call_method("_fragment", [nodes.Tuple(key, "load")])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _fragment(self, key: tuple[Any, ...], caller: Any) -> Markup:
+        found = self.fragments.get(key)
+        if found is None:
+            found = self.fragments[key] = caller()
+        return found
+
+
 class Theme:
     """Templates and static files, looked up in the production's folder first."""
 
@@ -231,6 +263,7 @@ class Theme:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,  # templates do not change during a build: no stat of each per page
+            extensions=[Fragments],
         )
         self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
         self.env.filters.update(long_date=long_date, iso_date=iso_date, hms=hms, clock=clock,
