@@ -1,14 +1,15 @@
-"""Episode pages rendered by forked processes, one per CPU, when a build has many to render.
+"""Episode and list pages rendered by forked processes, one per CPU, when a build has many to render.
 
 Jinja is pure Python, so threads would share one CPU. Forked workers inherit the build's state
 (releases, theme, rendered Markdown) instead of receiving it pickled; each renders a slice of
-the episodes into a list of files and sitemap entries, which the parent adds to the plan in
-episode order, so the output is byte for byte what one process renders. Small builds, edits
+the pages into a list of files and sitemap entries, which the parent adds to the plan in
+the order of the jobs, so the output is byte for byte what one process renders. Small builds, edits
 (few pages to render) and systems without ``fork`` render in the calling process.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -19,8 +20,9 @@ from podops.errors import Diagnostic, TemplateError
 if TYPE_CHECKING:
     from podops.render.site import SitemapEntry, SiteRenderer
 
-FROM = 400  # episodes to render below which forking costs more than it saves
-SLICE = 100  # episodes a worker renders per task: a slice's pages are held once in each process
+FROM = 400  # pages to render below which forking costs more than it saves
+SLICE = 100  # pages a worker renders per task: a slice's pages are held once in each process
+Job = tuple[str, int, int]  # ("episode", release number, position) or ("list", release number, page number)
 
 _renderer: SiteRenderer | None = None  # what a forked worker renders with (set just before the fork)
 
@@ -39,16 +41,25 @@ class Collector:
 Result = tuple[list[tuple[str, str | bytes]], list["SitemapEntry"]] | list[Diagnostic]
 
 
-def _render(jobs: list[tuple[int, int]]) -> Result:
-    """In a worker: render the episodes (release number, position) of one slice."""
+def render(renderer: SiteRenderer, job: Job) -> None:
+    """Render one episode's pages or one list page."""
+    kind, number, index = job
+    release = renderer.releases[number]
+    if kind == "list":
+        renderer.render_list_page(release, index)
+    else:
+        renderer.render_episode(release, release.episodes[index], index)
+
+
+def _render(jobs: list[Job]) -> Result:
+    """In a worker: render the pages of one slice."""
     renderer = _renderer
     assert renderer is not None, "a worker renders only after a fork"
     collector = Collector()
     renderer.plan, renderer.sitemap = collector, []  # type: ignore[assignment]  # the worker's own copies
     try:
-        for number, position in jobs:
-            release = renderer.releases[number]
-            renderer.render_episode(release, release.episodes[position], position)
+        for job in jobs:
+            render(renderer, job)
     except TemplateError as exc:  # reported by the parent, as if it had rendered the page
         return exc.diagnostics
     return collector.files, renderer.sitemap
@@ -62,16 +73,16 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
-def render_episodes(renderer: SiteRenderer, jobs: list[tuple[int, int]]) -> None:
-    """Render the episodes (release number, position) into the renderer's plan, in parallel if it pays."""
+def render_pages(renderer: SiteRenderer, jobs: list[Job]) -> None:
+    """Render the jobs' pages into the renderer's plan, in parallel if it pays."""
     workers = min(cpus(), -(-len(jobs) // SLICE))
     if len(jobs) < FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        for number, position in jobs:
-            release = renderer.releases[number]
-            renderer.render_episode(release, release.episodes[position], position)
+        for job in jobs:
+            render(renderer, job)
         return
     global _renderer
     _renderer = renderer
+    gc.freeze()  # the inherited heap out of the workers' collections: scanning it copied every page of it
     try:
         # concurrent.futures rather than multiprocessing.Pool: a worker that dies (the OOM killer)
         # fails the build with BrokenProcessPool instead of leaving it waiting for the lost slice.
@@ -89,3 +100,4 @@ def render_episodes(renderer: SiteRenderer, jobs: list[tuple[int, int]]) -> None
                 raise
     finally:
         _renderer = None
+        gc.unfreeze()

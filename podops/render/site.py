@@ -253,9 +253,10 @@ class SiteRenderer:
             self.page("index.html", "index.html", None, newest(everything, fallback),
                       lang=lang, releases=self.releases, title="Podcasts", description="")
         for number, release in enumerate(self.releases):
-            self.render_show(release)
-            pagepool.render_episodes(self, [(number, position) for position, episode in enumerate(release.episodes)
-                                            if not self.reuse_episode(release, episode, position)])
+            jobs: list[pagepool.Job] = [("list", number, page) for page in self.stale_pages(release)]
+            jobs += [("episode", number, position) for position, episode in enumerate(release.episodes)
+                     if not self.reuse_episode(release, episode, position)]
+            pagepool.render_pages(self, jobs)
             for on_air in release.live:
                 self.render_live(release, on_air)
         one = self.releases[0] if len(self.releases) == 1 else None
@@ -295,19 +296,27 @@ class SiteRenderer:
         self.page("show.html", "index.html", release.base_url, None,
                   canonical=urls.absolute(release.base_url, urls.show_dir(release.show)), **context)
 
-    def render_show(self, release: Release) -> None:
-        """The show page, split into pages of ``per_page`` episodes, newest first."""
+    def stale_pages(self, release: Release) -> list[int]:
+        """The numbers of the show's list pages (``per_page`` episodes each, newest first) to render:
+        those the previous output does not hold as they would be now."""
         show, per_page = release.show, max(1, release.show.per_page)
         count = max(1, -(-len(release.episodes) // per_page))
+        stale = []
         for number in range(1, count + 1):
             episodes = release.episodes[(number - 1) * per_page: number * per_page]
-            path = urls.page_path(show, number)
             material = self.describe("show", release, *episodes, number, count, len(release.episodes),
                                      *release.live)
-            if self.reuse([(path, release.base_url, newest(episodes, show.date))], material):
-                continue
-            self.page("show.html", path, release.base_url, newest(episodes, show.date),
-                      **self.show_context(release, number))
+            if not self.reuse([(urls.page_path(show, number), release.base_url, newest(episodes, show.date))],
+                              material):
+                stale.append(number)
+        return stale
+
+    def render_list_page(self, release: Release, number: int) -> None:
+        """Page ``number`` of the show's episode list."""
+        show, per_page = release.show, max(1, release.show.per_page)
+        episodes = release.episodes[(number - 1) * per_page: number * per_page]
+        self.page("show.html", urls.page_path(show, number), release.base_url, newest(episodes, show.date),
+                  **self.show_context(release, number))
 
     def reuse_episode(self, release: Release, episode: Episode, position: int) -> bool:
         """Keep an episode's page and embeds from the previous output when nothing they show changed."""
