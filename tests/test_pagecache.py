@@ -191,3 +191,35 @@ def test_a_damaged_item_record_means_serialising_every_item(tmp_path: Path, monk
     build_module.build(prod, out)
     assert len(titles) == 3  # every item of the feed
     assert tree_hash(out) == before
+
+
+def test_an_embed_edited_in_the_output_is_rendered_again_with_its_episode_page_kept(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    build_module.build(prod, out)
+    embed = out / "the-static-signal" / "welcome-trailer" / "embed-dark.html"
+    expected = embed.read_bytes()
+    embed.write_bytes(expected.replace(b"</body>", b"<!-- edited by hand --></body>"))
+    (prod / "README.md").write_text("force a real build\n")
+    names = rendered_pages(monkeypatch)
+    build_module.build(prod, out)
+    assert names.count("episode.html") == 1  # one key stands for a page and its embeds: all three again
+    assert embed.read_bytes() == expected
+
+
+def test_an_added_episode_rerenders_the_shifted_list_pages_and_equals_a_clean_build(tmp_path: Path) -> None:
+    prod, out = copy_example(tmp_path), tmp_path / "public"
+    show = prod / "show.yaml"
+    show.write_text(show.read_text().replace("episodesPerPage: 10", "episodesPerPage: 1"))
+    build_module.build(prod, out)
+    added = (prod / EPISODE_ONE).read_text().replace("1f2e3d4c5b6a", "9e8d7c6b5a4f").replace(
+        "name: why", "name: added-why").replace('episode: "1"', 'episode: "99"').replace(
+        "Mon, 16 Sep 2024", "Mon, 04 Nov 2024").replace("episode-01.mp3", "episode-99.mp3")  # the newest
+    shutil.copy(prod / "assets" / "audio" / "episode-01.mp3", prod / "assets" / "audio" / "episode-99.mp3")
+    (prod / "episodes" / "episode-9e8d7c6b5a4f.yaml").write_text(added)  # every list page shifts by one
+    build_module.build(prod, out)
+    clean = tmp_path / "clean"
+    shutil.rmtree(prod / ".podops")
+    build_module.build(prod, clean)
+    assert (clean / "the-static-signal" / "page" / "2" / "index.html").is_file()
+    assert tree_hash(out) == tree_hash(clean)

@@ -453,3 +453,14 @@ def test_every_relative_link_of_the_built_site_reaches_a_file(example: Path, pro
             assert target.is_file(), f"{page}: {link} does not name a file"
             checked += 1
     assert checked > 50
+
+
+def test_a_cached_fragment_is_rendered_once_per_key_and_build(tmp_path: Path) -> None:
+    from podops.render.theme import Theme
+
+    (tmp_path / "part.html").write_text('{% cache "part", key %}{{ value }}{% endcache %}')
+    theme = Theme(tmp_path)
+    assert theme.render("part.html", key=1, value="<a>") == "&lt;a&gt;"
+    assert theme.render("part.html", key=1, value="b") == "&lt;a&gt;"  # the key names all it shows
+    assert theme.render("part.html", key=2, value="b") == "b"
+    assert Theme(tmp_path).render("part.html", key=1, value="b") == "b"  # a new build, a new cache

@@ -71,6 +71,16 @@ class PageCache:
         previous = os.path.join(self.out, path)
         return output.untouched(self.placed, path, previous)  # a page edited by hand is rendered again
 
+    def reusable_together(self, paths: Sequence[str], key: str) -> bool:
+        """Record one key for pages made from the same inputs (under the first path); True when the
+        previous output holds every one of them as the build that recorded that key left it."""
+        self.keys[paths[0]] = key
+        if not self.enabled or self.previous.get(paths[0]) != key:
+            return False
+        assert self.out is not None
+        folder = os.path.join(self.out, "")
+        return all(output.untouched(self.placed, path, folder + path) for path in paths)
+
     def reusable_part(self, path: str, part: str, key: str) -> bool:
         """Record the key of one part of the file at ``path``; True when the previous output's file holds it."""
         self.keys[f"{path}#{part}"] = key

@@ -319,16 +319,23 @@ class SiteRenderer:
                   **self.show_context(release, number))
 
     def reuse_episode(self, release: Release, episode: Episode, position: int) -> bool:
-        """Keep an episode's page and embeds from the previous output when nothing they show changed."""
-        show, base = release.show, release.base_url
-        listed = release.episodes
-        neighbours = (listed[position - 1] if position > 0 else None,
-                      listed[position + 1] if position + 1 < len(listed) else None)
-        pages: list[tuple[str, str | None, str | None]] = [(episode_path(show, episode), base, iso_date(episode.date))]
+        """Keep an episode's page and embeds from the previous output when nothing they show changed.
+
+        The three files are made from the same inputs, so one key (the page's) stands for them all.
+        """
+        show, listed = release.show, release.episodes
+        material = self.describe("episode", release, episode, listed[position - 1] if position > 0 else None,
+                                 listed[position + 1] if position + 1 < len(listed) else None,
+                                 self.base_url, len(self.releases))
+        path = episode_path(show, episode)
+        paths = [path] if self.private else [path, embed_path(show, episode, False), embed_path(show, episode, True)]
+        if not self.cache.reusable_together(paths, self.cache.key(material)):
+            return False
+        for kept in paths:
+            self.plan.keep(kept)
         if not self.private:
-            pages += [(embed_path(show, episode, False), base, None), (embed_path(show, episode, True), base, None)]
-        material = self.describe("episode", release, episode, *neighbours, self.base_url, len(self.releases))
-        return self.reuse(pages, material)
+            self.sitemap.append(SitemapEntry(urls.absolute(release.base_url, path), iso_date(episode.date)))
+        return True
 
     def render_episode(self, release: Release, episode: Episode, position: int) -> None:
         """An episode page with player, notes, chapters, transcript and sharing, plus its embeds."""
