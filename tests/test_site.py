@@ -464,3 +464,36 @@ def test_a_cached_fragment_is_rendered_once_per_key_and_build(tmp_path: Path) ->
     assert theme.render("part.html", key=1, value="b") == "&lt;a&gt;"  # the key names all it shows
     assert theme.render("part.html", key=2, value="b") == "b"
     assert Theme(tmp_path).render("part.html", key=1, value="b") == "b"  # a new build, a new cache
+
+
+TRICKY_NOTES = [
+    "[a link](https://example.com/?a=1&b=2 \"a \\\"title\\\" > here\") and <https://auto.example/x?y=1&z=2>",
+    "![cover](https://example.com/c.png) ![with alt](https://example.com/d.png \"t\") <img src=\"x.png\">",
+    "<a href=\"javascript:alert(1)\">dropped URL</a> <a name=\"anchor\">no URL</a> <abbr title=\"a<b\">ab</abbr>",
+    "Café “quotes” — &copy; &amp; &lt;tag&gt; a&nbsp;b <br> line<br/>break",
+    "| a | b |\n|---|:-:|\n| [x](https://x.example/) | ![i](https://i.example/i.png) |\n\n~~gone~~",
+    "```\n<a href=\"https://x\">in code</a> & \"q\"\n```\n\n> quote [q](mailto:a@b.example)\n\n1. one\n2. two",
+    "<p title='single &quot; quoted'>raw <b>html</b> <script>alert(1)</script> <u>u</u></p>",
+    "[empty]() [space](<https://example.com/a b>) [unicode](https://example.com/é?q=ü#frag)",
+    "<div>d</div> `<a href=\"x\">` <table><tr><td>c</td></tr></table> <a href=\"https://e.example\">h</a>",
+    "<a href=\"https://y.example\"> <p>p</p> <h2>h</h2> <em><a href=\"https://z.example\">z</a></em>",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_NOTES)
+def test_notes_needing_no_repair_are_what_the_lxml_repair_writes(text: str) -> None:
+    from podops.render import markup
+    from podops.render.theme import _repaired, complete_html
+
+    sanitised = markup.render(text)
+    through_lxml = _repaired(sanitised) if "<a" in sanitised or "<img" in sanitised else sanitised
+    assert str(complete_html(sanitised)) == str(through_lxml)
+
+
+def test_text_before_the_first_element_stays_escaped_when_links_are_repaired() -> None:
+    from podops.render import markup
+    from podops.render.theme import complete_html
+
+    html = str(complete_html(markup.render("<div>&lt;script&gt;alert(1)&lt;/script&gt;</div> <a title='x'>y</a>")))
+    assert "<script>" not in html and html.startswith("&lt;script&gt;alert(1)")
+    assert "rel=" not in html  # the link that lost its URL lost its rel too

@@ -9,6 +9,7 @@ render is not, and only sanitised HTML is ever marked safe.
 
 from __future__ import annotations
 
+import html
 import os
 import posixpath
 import re
@@ -104,10 +105,40 @@ def seconds(value: float) -> str:
     return text or "0"
 
 
+_LINK_OR_IMAGE = re.compile(r"<(a|img)\b[^>]*>")  # nh3 writes ">" in attribute values as "&gt;"
+_LINK = re.compile(r"<a\b[^>]*>(.*?)</a>", re.DOTALL)
+_TAG_NAME = re.compile(r"</?([a-z0-9]+)")
+PHRASING = {"abbr", "b", "br", "code", "del", "em", "i", "img", "s", "strong", "sub", "sup", "u"}  # of markup.TAGS
+
+
+def _valid(tag: re.Match[str]) -> bool:
+    """Whether one ``<a>`` or ``<img>`` start tag written by nh3 needs no repair."""
+    text = tag.group(0)
+    if tag.group(1) == "img":
+        return ' alt="' in text  # values are double-quoted, a quote in them is "&quot;"
+    return ' href="' in text or ' rel="' not in text
+
+
 def complete_html(sanitised: str) -> Markup:
     """Sanitised HTML made valid HTML5: images get an empty alt, links whose URL was dropped lose rel."""
     if "<img" not in sanitised and "<a" not in sanitised:
         return Markup(sanitised)
+    if "&nbsp;" not in sanitised and "&quot;" not in sanitised and all(
+            _valid(tag) for tag in _LINK_OR_IMAGE.finditer(sanitised)) and _simple_links(sanitised):
+        return Markup(sanitised)  # nothing to repair: lxml would write nh3's markup back as it is
+    return _repaired(sanitised)
+
+
+def _simple_links(sanitised: str) -> bool:
+    """Whether every link holds phrasing content only (lxml's HTML 4 parser moves blocks out of links)."""
+    links = _LINK.findall(sanitised)
+    return len(links) == len(re.findall(r"<a\b", sanitised)) and all(
+        set(_TAG_NAME.findall(inner)) <= PHRASING for inner in links)
+
+
+def _repaired(sanitised: str) -> Markup:
+    """The repair through lxml's tree (which writes ``&nbsp;`` as the character, and a value holding
+    ``"`` in single quotes)."""
     root = lxml.html.fragment_fromstring(sanitised, create_parent="div")
     for image in root.iter("img"):
         if image.get("alt") is None:
@@ -116,7 +147,7 @@ def complete_html(sanitised: str) -> Markup:
         if link.get("href") is None and "rel" in link.attrib:
             del link.attrib["rel"]
     children = "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
-    return Markup((root.text or "") + children)
+    return Markup(html.escape(root.text or "", quote=False) + children)  # leading text is text: escaped
 
 
 def render_markdown(text: str | None) -> Markup:
