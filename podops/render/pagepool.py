@@ -82,6 +82,7 @@ def render_pages(renderer: SiteRenderer, jobs: list[Job]) -> None:
         return
     global _renderer
     _renderer = renderer
+    frozen = gc.get_freeze_count()  # the build may have frozen the loaded production already
     gc.freeze()  # the inherited heap out of the workers' collections: scanning it copied every page of it
     try:
         # concurrent.futures rather than multiprocessing.Pool: a worker that dies (the OOM killer)
@@ -100,4 +101,5 @@ def render_pages(renderer: SiteRenderer, jobs: list[Job]) -> None:
                 raise
     finally:
         _renderer = None
-        gc.unfreeze()
+        if not frozen:  # else whoever froze first thaws it all
+            gc.unfreeze()
