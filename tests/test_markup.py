@@ -125,3 +125,8 @@ def test_both_renderers_are_sanitised(renderer: str) -> None:
     notes.assign([text], markup.flavour(renderer))
     html = markup.render(text).lower()
     assert "<script" not in html and "alert(1)" not in html and "javascript" not in html and "onerror" not in html
+
+
+def test_characters_xml_cannot_carry_are_dropped_from_notes() -> None:
+    html = markup.sanitize(markup._commonmark('<div>x&#12; <a title="t">y</a></div> &#1;z\tw'))
+    assert "\x0c" not in html and "\x01" not in html and "z\tw" in html

@@ -56,10 +56,15 @@ _BLOCK_END = re.compile(r"</(?:p|li|ul|ol|h[1-6]|blockquote|pre|dt|dd|tr|th|td)>
 _converters: dict[str, markdown.Markdown] = {}
 
 
+# Characters XML 1.0 cannot carry (§2.2 Char): a reference like "&#12;" in a note decodes to one,
+# and a feed (CDATA) or a page's repair through lxml would refuse the whole build.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def sanitize(html: str) -> str:
     """Keep only allow-listed tags, attributes and URL schemes (no script, no on*, no javascript:)."""
-    return str(nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
-                         link_rel="noopener noreferrer nofollow", strip_comments=True))
+    return _NOT_XML.sub("", str(nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
+                                          link_rel="noopener noreferrer nofollow", strip_comments=True)))
 
 
 PARALLEL_FROM = 64  # below this many new texts a process pool costs more than it saves
