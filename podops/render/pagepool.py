@@ -34,8 +34,9 @@ class Collector:
         self.files: list[tuple[str, str | bytes]] = []
 
     def add(self, path: str, data: str | bytes) -> None:
-        """Keep one file for the parent to plan."""
-        self.files.append((path, data))
+        """Keep one file for the parent to plan, as bytes: pickled as they are, not encoded, decoded
+        and encoded again on the way to the parent's plan."""
+        self.files.append((path, data.encode() if isinstance(data, str) else data))
 
 
 Result = tuple[list[tuple[str, str | bytes]], list["SitemapEntry"]] | list[Diagnostic]
