@@ -43,6 +43,20 @@ def test_pages_rendered_by_workers_are_those_one_process_renders(example: Path, 
     assert tree_hash(tmp_path / "pooled") == tree_hash(tmp_path / "alone")
 
 
+def test_list_pages_rendered_by_workers_are_those_one_process_renders(example: Path, tmp_path: Path,
+                                                                     pooled: list[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    show = example / "show.yaml"
+    show.write_text(show.read_text().replace("episodesPerPage: 10", "episodesPerPage: 1"))
+    build(example, tmp_path / "pooled")
+    assert pooled.count("fork") == 1
+    assert (tmp_path / "pooled" / "the-static-signal" / "page" / "3" / "index.html").is_file()
+    monkeypatch.setattr(pagepool, "FROM", 10**9)
+    (example / ".podops").rename(tmp_path / "cache-of-the-pooled-build")
+    build(example, tmp_path / "alone")
+    assert tree_hash(tmp_path / "pooled") == tree_hash(tmp_path / "alone")
+
+
 def test_a_template_error_in_a_worker_is_reported_as_one_process_reports_it(production, tmp_path: Path,
                                                                             pooled: list[str]) -> None:
     second = episode("second-episode", "7e2159b59615", "2021-06-11T20:10:35+00:00", audio="assets/two.mp3")
