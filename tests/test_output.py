@@ -254,3 +254,17 @@ def test_a_plan_committed_over_its_record_writes_only_new_bytes(tmp_path: Path) 
         MARKER, "a", "a/old.txt", "a/same.txt", "c", "c/new.txt"]
     assert set(after.changed) == {"a/old.txt", "c/new.txt", "a/", "c/", "/"} and after.removed == {"b/gone.txt", "b/"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_folder_of_the_output_replaced_by_a_link_is_not_trusted_nor_followed(production, tmp_path: Path) -> None:
+    prod, out = production(), tmp_path / "public"
+    build_module.build(prod, out)
+    outside = tmp_path / "elsewhere"
+    shutil.move(out / "test-show" / "first-episode", outside)  # its files keep their signatures
+    (outside / "mine.txt").write_text("not podops'")
+    (out / "test-show" / "first-episode").symlink_to(outside)
+    (prod / EP).write_text(EPISODE.replace("Episode One", "Episode One, retitled"))
+    build_module.build(prod, out)
+    assert not (out / "test-show" / "first-episode").is_symlink()
+    assert site(out) == clean_build(prod, tmp_path)
+    assert (outside / "mine.txt").read_text() == "not podops'" and (outside / "index.html").is_file()

@@ -5,6 +5,13 @@ it no longer plans is removed, and so is anything a user dropped into the output
 only the folders whose recorded signature moved (adding, removing or renaming an entry moves a
 folder's mtime and ctime). The result equals a clean build byte for byte; the user's
 :data:`~podops.write.output.KEPT_NAMES` stay.
+
+Limits, on purpose: a folder's signature is taken again right after the journal is applied, so a
+file dropped into a folder this build changed, in the milliseconds between the check before the
+journal and that ``lstat``, is not noticed until something else moves the folder. Staged files
+are not fsynced one by one (the journal is): a kill is always finished by the next build, while
+after a power loss a renamed file's bytes are as durable as the filesystem makes a rename over a
+file (ext4's default ``auto_da_alloc`` flushes them).
 """
 
 from __future__ import annotations
