@@ -41,18 +41,16 @@ def test_a_build_under_another_code_hash_equals_a_clean_build(production, tmp_pa
 
 
 def test_notes_of_reused_pages_stay_cached_and_only_new_ones_are_written(production, tmp_path: Path) -> None:
-    import sqlite3
-
     from podops import build as build_module
 
     prod, out = production(), tmp_path / "out"
 
     def notes() -> set[str]:
-        db = sqlite3.connect(prod / ".podops" / "cache.sqlite")
+        store = Store(prod)
         try:
-            return {key for (key,) in db.execute("SELECT key FROM entries WHERE kind='markdown'")}
+            return set(store.table("notes", ""))
         finally:
-            db.close()
+            store.close()
 
     build_module.build(prod, out)
     first = notes()

@@ -28,7 +28,6 @@ class Caches:
         self.code = fingerprint.code_salt()
         self.notes: markup.Notes | None = None
         self.loaded: set[str] = set()  # the notes' keys the store held
-        self.valid: set[str] = set()  # those whose note is whole
         self.pages: PageCache | None = None
 
     def resource_key(self, raw: bytes) -> str:
@@ -37,10 +36,8 @@ class Caches:
 
     def start_notes(self) -> markup.Notes:
         """The notes of the last build, made the ones this build renders into."""
-        rows = self.store.items("markdown")
-        kept = {k: v[0] for k, v in rows.items()
-                if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) and v[1] == _check(v[0])}
-        self.loaded, self.valid = set(rows), set(kept)
+        kept = {k: v for k, v in self.store.table("notes", "").items() if isinstance(v, str)}
+        self.loaded = set(kept)
         self.notes = markup.use(markup.Notes(self.code, kept))
         return self.notes
 
@@ -60,13 +57,12 @@ class Caches:
         """Keep what the next build can reuse: the notes and every page's key, writing only what changed."""
         if self.notes is not None:
             kept = self.notes.kept()
-            fresh = {k: [v, _check(v)] for k, v in kept.items() if k not in self.valid}
-            if len(fresh) * 2 > len(self.valid):  # mostly new notes (another podops, another theme): drop the rest
-                removed = [k for k in self.loaded if k not in kept]
-            else:  # a note this build did not need (its page was reused) is kept for a build that does
-                removed = [k for k in self.loaded if k not in self.valid]
-            if fresh or removed:
-                self.store.update("markdown", fresh, removed)
+            fresh = {k: v for k, v in self.notes.rendered.items() if k not in self.loaded}
+            if len(fresh) * 2 > len(self.loaded):  # mostly new notes (another podops, another theme): drop the rest
+                self.store.put_table("notes", "", kept, kept, whole=True)
+            elif fresh:  # a note this build did not need (its page was reused) is kept for a build that does
+                self.store.put_table("notes", "", self.notes.rendered, fresh)
+            self.store.replace("markdown", {})  # the notes' older shape, a row each
         if self.pages is not None:
             keys, previous = self.pages.keys, self.pages.previous
             self.store.put_table("pages", key, keys, {k: v for k, v in keys.items() if previous.get(k) != v},
@@ -74,7 +70,3 @@ class Caches:
             self.store.forget("pages", key)  # the keys' older shape, one JSON text
             self.store.put("feeds", key, self.pages.feeds)
 
-
-def _check(html: str) -> str:
-    """A note's own checksum: a damaged row that is still text is no note."""
-    return hashlib.sha256(html.encode()).hexdigest()[:16]
