@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from seaweed import s3  # noqa: F401  (the SeaweedFS S3 server, one per session)
 
+from podops.build import build as build_production
 from podops.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,3 +159,26 @@ def tree_hash(folder: Path) -> dict[str, str]:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--regen-golden", action="store_true",
                      help="Rewrite tests/golden/ from a fresh build of example-production.")
+
+
+# Incremental builds must equal clean ones (tests of the write stage)
+
+
+def site_of(folder: Path) -> tuple[dict[str, str], list[str]]:
+    """Every file's hash and every folder (an empty folder left behind counts too)."""
+    return tree_hash(folder), sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_dir())
+
+
+def clean_build(prod: Path, tmp_path: Path) -> tuple[dict[str, str], list[str]]:
+    """A clean build of ``prod`` into ``tmp_path/clean``: what every incremental build must equal."""
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    build_production(prod, clean)
+    return site_of(clean)
+
+
+SECOND = EPISODE  # a second episode of the test show, with its own name, guid, date and medium
+for old, new in (("first-episode", "second-episode"), ("6d1048a48504", "6d1048a48505"), ("Episode One", "Episode Two"),
+                 ("episode: 1", "episode: 2"), ("04 Jun 2021", "11 Jun 2021"), ("ep.mp3", "ep2.mp3")):
+    SECOND = SECOND.replace(old, new)
+SECOND_PATH = "episodes/episode-6d1048a48505.yaml"

@@ -182,16 +182,15 @@ class Plan:
 
 
 def _same(path: str, data: bytes) -> bool:
+    """True when the file at ``path`` holds exactly ``data`` (the size is compared first: no read)."""
     try:
-        if os.stat(path).st_size != len(data):
-            return False
-        with open(path, "rb") as handle:
-            return handle.read() == data
+        return os.stat(path).st_size == len(data) and _holds(path, data)
     except OSError:
         return False
 
 
 def _holds(path: str, data: bytes) -> bool:
+    """True when the file at ``path`` (already known to have the right size) holds ``data``."""
     try:
         with open(path, "rb") as handle:
             return handle.read() == data
