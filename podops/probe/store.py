@@ -10,12 +10,13 @@ content hash finds the old entry again. A corrupt store is deleted and rebuilt, 
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import marshal
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,17 @@ CREATE TABLE IF NOT EXISTS changes (kind TEXT NOT NULL, key TEXT NOT NULL, path 
                                     PRIMARY KEY (kind, key, path)) WITHOUT ROWID;
 """
 COMPACT_AFTER = 512  # changed rows kept apart from a table before it is written whole again (or an eighth of it)
+
+
+def _marshalled(values: dict[str, Any], rows: int = 2048) -> Iterator[bytes]:
+    """A table as marshal's format 2 writes it, less its opening ``{`` and closing ``0``, a few rows a piece.
+
+    Format 2 shares no objects between rows (3 and later keep a reference table as large as the
+    record), so the pieces joined between ``{`` and ``0`` are exactly ``marshal.dumps(values, 2)``.
+    """
+    items = iter(values.items())
+    while chunk := dict(itertools.islice(items, rows)):
+        yield marshal.dumps(chunk, 2)[1:-1]
 
 
 def signature(path: Path) -> str:
@@ -264,8 +276,12 @@ class Store:
                 whole = count + len(changed) + len(removed) > max(COMPACT_AFTER, len(values) // 8)
             if whole:
                 self.db.execute("DELETE FROM changes WHERE kind=? AND key=?", (kind, key))
-                self.db.execute("INSERT OR REPLACE INTO tables VALUES (?, ?, ?)",
-                                (kind, key, marshal.dumps(dict(values))))
+                parts = list(_marshalled(values))  # the record in pieces: never one copy of it whole
+                row = self.db.execute("INSERT OR REPLACE INTO tables VALUES (?, ?, zeroblob(?))",
+                                      (kind, key, 2 + sum(map(len, parts))))
+                with self.db.blobopen("tables", "value", row.lastrowid or 0) as blob:  # an INSERT sets it
+                    for part in (b"{", *parts, b"0"):
+                        blob.write(part)
                 return
             self.db.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?, ?)",
                                 [(kind, key, p, None) for p in removed] +
