@@ -383,6 +383,7 @@ class ApiRenderer:
                 path = resource_path(name, resource["id"])
                 self.plan.add(path, dump({"jsonapi": JSONAPI, "data": resource,
                                           "links": {"self": _link(self.site_url, path)}}))
+        self._episodes.clear()  # those of reused documents: freed now, not when the collector finds the renderer
 
     def show_document(self, release: Release) -> bytes:
         """One show."""
@@ -390,8 +391,9 @@ class ApiRenderer:
 
     def episode_document(self, release: Release, episode: Episode) -> bytes:
         """One episode; its show is a link away (``relationships.show``), as Transistor's without include=show."""
-        return assemble(self.episode(release, episode),
-                        {"self": _link(self.site_url, resource_path("episodes", episode.guid))})
+        text = self.episode(release, episode)
+        self._episodes.pop(id(episode))  # its last use: the collections that list it came first (about 6 kB each)
+        return assemble(text, {"self": _link(self.site_url, resource_path("episodes", episode.guid))})
 
 
 def headers() -> str:
