@@ -185,12 +185,27 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
     return plan
 
 
+M_MMAP_THRESHOLD = -3  # mallopt's parameter, glibc malloc.h
+
+
 def give_back_memory() -> None:
     """Hand the C heap's free pages back after a render stage: glibc keeps what each stage's
     thousands of few-kB files freed below longer-lived blocks (about 20 MB of a cold 10k build's peak)."""
     trim = getattr(_libc(), "malloc_trim", None)  # glibc's; elsewhere nothing to do
     if trim is not None:
         trim(0)
+
+
+def return_large_blocks() -> None:
+    """Have glibc map every block over 8 MB apart and unmap it when freed, for the whole build.
+
+    By default the first such free raises glibc's threshold, and from then on each large string
+    (the feed, the event manifest, a table's record) grows the heap, whose top stays until a trim:
+    about 25 MB of a cold 10k build's peak. A lower threshold costs page faults (128 kB: +0.7 s).
+    """
+    mallopt = getattr(_libc(), "mallopt", None)  # glibc's; elsewhere nothing to do
+    if mallopt is not None:
+        mallopt(M_MMAP_THRESHOLD, 8 << 20)
 
 
 @functools.cache
@@ -302,6 +317,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         from podops.write.record import load as record_of
 
         caches = Caches(store)
+        return_large_blocks()
         gc.disable()  # loading and probing make long-lived objects, no garbage: nothing to collect
         production = load_production(root, caches)
         problems.extend(production.warnings)
