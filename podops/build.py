@@ -8,7 +8,6 @@ changed costs little more than starting Python.
 
 from __future__ import annotations
 
-import functools
 import gc
 import json
 import os
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from podops import capability, urls
+from podops import capability, heap, urls
 from podops.errors import Diagnostic, PodopsError, Problems, ResourceError
 from podops.probe.store import Store
 from podops.write import fingerprint, output
@@ -168,13 +167,13 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
                 _plan_asset(plan, show, asset)
     hidden = [item for item in releases if item.show.private]
     closed = sorted({urlsplit(item.base_url).path.rstrip("/") + f"/{capability.PRIVATE_FOLDER}/" for item in hidden})
-    give_back_memory()
+    heap.give_back()
     site.render_site(public, plan, templates, cache, releases[0].base_url if releases else None, closed)
-    give_back_memory()
+    heap.give_back()
     api.render_api(public, plan, cache, extra)
-    give_back_memory()
+    heap.give_back()
     search.plan_index(public, plan, cache)
-    give_back_memory()
+    heap.give_back()
     if hidden:
         from podops.render.private import render_private
 
@@ -183,36 +182,6 @@ def plan_site(releases: list[Release], templates: Path | None, source_date: date
     plan.add(urls.MARKER, output.MARKER_DATA)  # what `--force`-less builds and `publish` look for
     plan.add(urls.PUBLISH_SETTINGS, publish_settings(public))  # a file in the output: no private path
     return plan
-
-
-M_MMAP_THRESHOLD = -3  # mallopt's parameter, glibc malloc.h
-
-
-def give_back_memory() -> None:
-    """Hand the C heap's free pages back after a render stage: glibc keeps what each stage's
-    thousands of few-kB files freed below longer-lived blocks (about 20 MB of a cold 10k build's peak)."""
-    trim = getattr(_libc(), "malloc_trim", None)  # glibc's; elsewhere nothing to do
-    if trim is not None:
-        trim(0)
-
-
-def return_large_blocks() -> None:
-    """Have glibc map every block over 8 MB apart and unmap it when freed, for the whole build.
-
-    By default the first such free raises glibc's threshold, and from then on each large string
-    (the feed, the event manifest, a table's record) grows the heap, whose top stays until a trim:
-    about 25 MB of a cold 10k build's peak. A lower threshold costs page faults (128 kB: +0.7 s).
-    """
-    mallopt = getattr(_libc(), "mallopt", None)  # glibc's; elsewhere nothing to do
-    if mallopt is not None:
-        mallopt(M_MMAP_THRESHOLD, 8 << 20)
-
-
-@functools.cache
-def _libc() -> Any:
-    import ctypes  # a no-op build never gets here
-
-    return ctypes.CDLL(None)
 
 
 def publish_settings(releases: list[Release]) -> str:
@@ -317,7 +286,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         from podops.write.record import load as record_of
 
         caches = Caches(store)
-        return_large_blocks()
+        heap.return_large_blocks()
         gc.disable()  # loading and probing make long-lived objects, no garbage: nothing to collect
         production = load_production(root, caches)
         problems.extend(production.warnings)
@@ -378,10 +347,10 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
             except BaseException:
                 plan.discard()
                 raise
-        give_back_memory()  # what the swap freed, before the record of every file and the caches' JSON
+        heap.give_back()  # what the swap freed, before the record of every file and the caches' JSON
         store.put_table("placed", key, placed, placed.changed, placed.removed, placed.whole)  # rows it changed
         store.forget("output", key)  # the record's older shape, one JSON text
-        give_back_memory()
+        heap.give_back()
         caches.save(key)
         if lock is not None and relock:  # only now that the output it records is in place
             failure = permanence.write(lock)
