@@ -189,6 +189,13 @@ class _Decline(Exception):
     """The fast reader meets something only the position-keeping loader reports exactly."""
 
 
+def _visit(node: yaml.Node, seen: set[int]) -> None:
+    """Decline a node met a second time (an alias shares it): the careful loader reads such a text."""
+    if id(node) in seen:
+        raise _Decline
+    seen.add(id(node))
+
+
 def _plain(node: yaml.Node, depth: int, seen: set[int] | None) -> Any:
     """Plain data from a node, exactly as :class:`_Loader` builds it, or :class:`_Decline`.
 
@@ -200,9 +207,7 @@ def _plain(node: yaml.Node, depth: int, seen: set[int] | None) -> Any:
     if depth > MAX_DEPTH:
         raise _Decline
     if seen is not None:  # only a text with an anchor (&) can share a node
-        if id(node) in seen:
-            raise _Decline
-        seen.add(id(node))
+        _visit(node, seen)
     tag, kind = node.tag, type(node)
     if isinstance(node, yaml.ScalarNode) and kind is yaml.ScalarNode:
         if tag == _STR:
@@ -239,9 +244,7 @@ def _marked(node: yaml.Node, depth: int, seen: set[int] | None) -> Any:
     kind = type(node)
     if kind is yaml.MappingNode and node.tag == _MAP and depth <= MAX_DEPTH:
         if seen is not None:
-            if id(node) in seen:
-                raise _Decline
-            seen.add(id(node))
+            _visit(node, seen)
         data = Mapping()
         data.line, data.column = _position(node)
         for key_node, value_node in node.value:
@@ -255,9 +258,7 @@ def _marked(node: yaml.Node, depth: int, seen: set[int] | None) -> Any:
         return data
     if kind is yaml.SequenceNode and node.tag == _SEQ and depth <= MAX_DEPTH:
         if seen is not None:
-            if id(node) in seen:
-                raise _Decline
-            seen.add(id(node))
+            _visit(node, seen)
         items = Sequence()
         items.line, items.column = _position(node)
         for item in node.value:
