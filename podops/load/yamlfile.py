@@ -227,16 +227,22 @@ def _plain(node: yaml.Node, depth: int, seen: set[int] | None) -> Any:
     elif kind is yaml.MappingNode and tag == _MAP:
         data: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            if type(key_node) is not yaml.ScalarNode:
-                raise _Decline
-            key = _plain(key_node, depth + 1, seen)
-            if key is None or not isinstance(key, _KEY_TYPES) or key in data:
-                raise _Decline
+            key = _key(key_node, depth, seen, data)
             data[key] = _plain(value_node, depth + 1, seen)
         return data
     elif kind is yaml.SequenceNode and tag == _SEQ:
         return [_plain(item, depth + 1, seen) for item in node.value]
     raise _Decline
+
+
+def _key(node: yaml.Node, depth: int, seen: set[int] | None, taken: dict[Any, Any]) -> Any:
+    """A mapping's key as plain data, or :class:`_Decline`: not a plain scalar, null, not text-like, or a duplicate."""
+    if type(node) is not yaml.ScalarNode:
+        raise _Decline
+    key = _plain(node, depth + 1, seen)
+    if key is None or not isinstance(key, _KEY_TYPES) or key in taken:
+        raise _Decline
+    return key
 
 
 def _marked(node: yaml.Node, depth: int, seen: set[int] | None) -> Any:
@@ -248,11 +254,7 @@ def _marked(node: yaml.Node, depth: int, seen: set[int] | None) -> Any:
         data = Mapping()
         data.line, data.column = _position(node)
         for key_node, value_node in node.value:
-            if type(key_node) is not yaml.ScalarNode:
-                raise _Decline
-            key = _plain(key_node, depth + 1, seen)
-            if key is None or not isinstance(key, _KEY_TYPES) or key in data:
-                raise _Decline
+            key = _key(key_node, depth, seen, data)
             data[key] = _marked(value_node, depth + 1, seen)
             data.marks[key] = _position(key_node)
         return data
