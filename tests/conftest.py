@@ -13,6 +13,8 @@ from seaweed import s3  # noqa: F401  (the SeaweedFS S3 server, one per session)
 
 from podops.build import build as build_production
 from podops.cli import main
+from podops.write.output import Plan, commit
+from podops.write.record import Placed
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -175,6 +177,14 @@ def clean_build(prod: Path, tmp_path: Path) -> tuple[dict[str, str], list[str]]:
     shutil.rmtree(clean, ignore_errors=True)
     build_production(prod, clean)
     return site_of(clean)
+
+
+def committed(out: Path, files: dict[str, str]) -> tuple[dict[str, int], Placed]:
+    """Commit a plan of ``files`` (output path → text) into ``out``: a build's output for a test to work on."""
+    plan = Plan()
+    for path, text in files.items():
+        plan.add(path, text)
+    return commit(plan, out)
 
 
 SECOND = EPISODE  # a second episode of the test show, with its own name, guid, date and medium

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from conftest import EPISODE, MEDIA, SECOND, SECOND_PATH, clean_build, site_of, tree_hash
+from conftest import EPISODE, MEDIA, SECOND, SECOND_PATH, clean_build, committed, site_of, tree_hash
 
 from podops import build as build_module
 from podops.write.output import MARKER, Plan, commit
@@ -73,11 +73,7 @@ def test_a_file_edited_in_the_output_is_written_again_even_with_its_size_and_mti
 
 def test_a_plan_committed_over_its_record_writes_only_new_bytes(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    first = Plan()
-    first.add("a/same.txt", "same")
-    first.add("a/old.txt", "old")
-    first.add("b/gone.txt", "gone")
-    _, record = commit(first, out)
+    _, record = committed(out, {"a/same.txt": "same", "a/old.txt": "old", "b/gone.txt": "gone"})
     same = (out / "a" / "same.txt").stat()
     plan = Plan()
     plan.stage(out, record)

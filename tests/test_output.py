@@ -5,21 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import committed
 
 from podops.errors import OutputError
-from podops.write.output import MARKER, Plan, check_output, commit
-
-EP = "episodes/episode-6d1048a48504.yaml"
+from podops.write.output import MARKER, check_output
 
 
 def test_commit_replaces_the_whole_folder(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    plan = Plan()
-    plan.add("a.txt", "1")
-    commit(plan, out)
-    second = Plan()
-    second.add("b.txt", "2")
-    stats, _ = commit(second, out)
+    committed(out, {"a.txt": "1"})
+    stats, _ = committed(out, {"b.txt": "2"})
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.txt"]
     assert stats["written"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
@@ -43,11 +38,7 @@ def test_without_an_atomic_exchange_the_swap_falls_back_to_two_renames(tmp_path:
 
     monkeypatch.setattr(output, "_exchange", lambda a, b: False)  # an old kernel or a filesystem without it
     out = tmp_path / "site"
-    first = Plan()
-    first.add("a.txt", "1")
-    commit(first, out)
-    second = Plan()
-    second.add("a.txt", "2")
-    commit(second, out)
+    committed(out, {"a.txt": "1"})
+    committed(out, {"a.txt": "2"})
     assert (out / "a.txt").read_text() == "2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]

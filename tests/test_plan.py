@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import committed
 
 from podops.errors import OutputError
 from podops.write.output import Plan, commit
@@ -25,10 +26,7 @@ def test_two_files_cannot_claim_one_path() -> None:
 
 def test_a_staged_plan_writes_each_file_as_it_is_added_and_holds_none(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    first = Plan()
-    first.add("a/same.txt", "same")
-    first.add("a/old.txt", "old")
-    commit(first, out)
+    committed(out, {"a/same.txt": "same", "a/old.txt": "old"})
     plan = Plan()
     plan.stage(out)
     plan.add("a/same.txt", "same")
@@ -48,9 +46,7 @@ def test_a_staged_plan_writes_each_file_as_it_is_added_and_holds_none(tmp_path: 
 
 def test_a_discarded_plan_leaves_the_output_as_it_was(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    first = Plan()
-    first.add("a.txt", "1")
-    commit(first, out)
+    committed(out, {"a.txt": "1"})
     plan = Plan()
     plan.stage(out)
     plan.add("a.txt", "2")
