@@ -285,7 +285,7 @@ def build(root: Path, out: Path, base_url: str | None = None, drafts: bool = Fal
         from podops.write.caches import Caches
         from podops.write.record import load as record_of
 
-        caches = Caches(store)
+        caches = Caches(store, salt)  # the code hash the up-to-date check used: not read again
         heap.return_large_blocks()
         gc.disable()  # loading and probing make long-lived objects, no garbage: nothing to collect
         production = load_production(root, caches)

@@ -91,5 +91,5 @@ def base_url_option(value: str | None) -> None:
         return  # the validator (and PyYAML with it) is imported only when there is a URL to check
     from podops.load.validate import check_url
 
-    if check_url(value):
-        raise click.BadParameter(check_url(value) or "", param_hint="--base-url")
+    if problem := check_url(value):
+        raise click.BadParameter(problem, param_hint="--base-url")

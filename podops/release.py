@@ -24,7 +24,7 @@ SHOW_SUMMARY = "What *{title}* is about, in Markdown."
 EPISODE_SUMMARY = "One or two sentences about this episode."
 FALLBACK_BASE = "http://localhost/"  # only ever used when the base URL error already stops the run
 # every value placeholder_host answers for holds one of these (its host is a piece of it, lower-cased):
-# a cheap search first, so the URLs of 10,000 episodes are not all split
+# a cheap search first, so the URLs of 10,000 episodes are not all split (in placeholder_host)
 _MAYBE = re.compile(r"example|\.invalid", re.IGNORECASE)
 
 
@@ -98,6 +98,8 @@ def check_podcast_guid(item: Release, problems: Problems) -> None:
 
 def placeholder_host(url: str) -> str | None:
     """The host of ``url`` (or the domain of an e-mail address) when it is reserved for examples."""
+    if not _MAYBE.search(url):
+        return None  # the common case, without splitting the URL
     host = (url.rpartition("@")[2] if "://" not in url else urlsplit(url).hostname or "").lower().rstrip(".")
     if any(host == d or host.endswith("." + d) for d in PLACEHOLDER_DOMAINS) or host.endswith(PLACEHOLDER_TLDS):
         return host
@@ -166,9 +168,9 @@ def check_live(item: Release, problems: Problems) -> None:
 def check_placeholders(item: Release, override: str | None, problems: Problems) -> None:
     """Warn when the feed would carry example hosts, a placeholder e-mail or `podops new`'s texts."""
     show = item.show
-    if override and placeholder_host(override):
+    if override and (placeholder := placeholder_host(override)):
         problems.add(show.display, 0, 0, "--base-url",
-                     f"{override} is a placeholder host ({placeholder_host(override)}): the feed would point "
+                     f"{override} is a placeholder host ({placeholder}): the feed would point "
                      "there", "warning")
     resources: list[tuple[Show | Episode | Channel, Iterator[tuple[str, str | None]]]] = [(show, _show_values(show))]
     resources += [(episode, _episode_values(episode)) for episode in item.episodes]
@@ -177,7 +179,7 @@ def check_placeholders(item: Release, override: str | None, problems: Problems) 
         for field, value in values:
             if field == "site.baseUrl" and override:
                 continue  # --base-url wins; site.baseUrl does not reach the feed
-            host = placeholder_host(value) if value and _MAYBE.search(value) else None
+            host = placeholder_host(value) if value else None
             if host:
                 what = "a placeholder e-mail" if field.endswith("email") else "a placeholder host"
                 line, column = resource.mark(field)

@@ -135,8 +135,8 @@ def _social(entry: dict[str, Any], path: str, out: Found) -> None:
         return
     if entry.get("protocol") and "uri" not in entry:
         out.append((f"{path}.uri", "is required: the root post of the comment thread", "error"))
-    elif entry.get("uri") and _uri_problem(entry["uri"], "https://…, at://…, nostr:…"):
-        out.append((f"{path}.uri", _uri_problem(entry["uri"], "https://…, at://…, nostr:…") or "", "error"))
+    elif entry.get("uri") and (problem := _uri_problem(entry["uri"], "https://…, at://…, nostr:…")):
+        out.append((f"{path}.uri", problem, "error"))
 
 
 def _chat(entry: dict[str, Any], path: str, out: Found) -> None:

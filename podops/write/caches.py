@@ -23,9 +23,9 @@ from podops.write import fingerprint, output
 class Caches:
     """The store, the one code hash, the notes rendered so far and the page keys of one build."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, code: str | None = None) -> None:
         self.store = store
-        self.code = fingerprint.code_salt()
+        self.code = code if code is not None else fingerprint.code_salt()  # the build passes the one it checked with
         self.notes: markup.Notes | None = None
         self.loaded: set[str] = set()  # the notes' keys the store held
         self.pages: PageCache | None = None
