@@ -210,21 +210,6 @@ class Store:
                     continue
         return found
 
-    def items(self, kind: str) -> dict[str, Any]:
-        """Every cached value of one kind (for caches read in bulk, like rendered notes)."""
-        if self.db is None:
-            return {}
-        values = {}
-        try:  # row by row: the rows' JSON text is never all held beside the values made from it
-            for key, value in self.db.execute("SELECT key, value FROM entries WHERE kind=?", (kind,)):
-                try:
-                    values[key] = json.loads(value)
-                except (ValueError, TypeError):
-                    continue  # a damaged record is dropped; the next build rebuilds it
-        except sqlite3.DatabaseError:
-            return {}
-        return values
-
     def replace(self, kind: str, values: dict[str, Any]) -> None:
         """Make ``values`` the whole cache of one kind, dropping entries no longer used."""
         if self.db is None or not self.writable:
@@ -235,12 +220,6 @@ class Store:
                                 [(kind, k, json.dumps(v, sort_keys=True)) for k, v in sorted(values.items())])
         except sqlite3.DatabaseError:
             self.db = None
-
-    def update(self, kind: str, changed: dict[str, Any], removed: Iterable[str] = ()) -> None:
-        """Change only some values of one kind: ``changed`` written, ``removed`` dropped."""
-        self._many("DELETE FROM entries WHERE kind=? AND key=?", [(kind, k) for k in removed])
-        self._many("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
-                   [(kind, k, json.dumps(v, sort_keys=True)) for k, v in sorted(changed.items())])
 
     def table(self, kind: str, key: str) -> dict[str, Any]:
         """A large table of one build (path → value of str, int, tuple): the whole table as last
@@ -293,15 +272,6 @@ class Store:
     def forget(self, kind: str, key: str) -> None:
         """Drop one value (a record kept in an older shape)."""
         self._write("DELETE FROM entries WHERE kind=? AND key=?", (kind, key))
-
-    def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        if self.db is None or not self.writable or not rows:
-            return
-        try:
-            self.db.executemany(sql, rows)
-        except (sqlite3.Error, OverflowError) as exc:
-            self._unusable(exc)
-            self.db = None
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> Any:
         if self.db is None:

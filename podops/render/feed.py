@@ -320,28 +320,19 @@ def render_items(show: Show, episodes: list[Episode], base_url: str, cache: Page
     return items
 
 
-def render_feed(show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None,
-                feed_url: str | None = None, page_url: str | None = None,
-                on_air: list[OnAir] | None = None, cache: PageCache | None = None,
-                path: str | None = None, items: list[tuple[str, bytes | memoryview]] | None = None) -> bytes:
-    """Build one show's RSS feed as bytes; ``episodes`` are the visible ones, in feed order.
-
-    A private show's personal feeds pass their own ``feed_url`` and ``page_url`` (the subscribe page);
-    ``on_air`` are the live channels with the broadcasts to announce. The channel is feedgen's;
-    the items (``items`` when given, else :func:`render_items`) are spliced in before
-    ``</channel>``, and their places recorded in ``cache`` under the feed's output ``path``.
-    """
-    return b"".join(_parts(show, episodes, base_url, build_time, feed_url, page_url, on_air, cache, path, items)[0])
-
-
 def plan_feed(plan: Plan, show: Show, episodes: list[Episode], base_url: str, build_time: datetime | None,
               feed_url: str | None = None, page_url: str | None = None, on_air: list[OnAir] | None = None,
               cache: PageCache | None = None, path: str | None = None,
               items: list[tuple[str, bytes | memoryview]] | None = None) -> None:
-    """Put a feed (see :func:`render_feed`) into the plan; one the previous build made the same is kept.
+    """Put one show's RSS feed into the plan; one the previous build made the same is kept.
 
-    The same: the very channel bytes, the same items (by key) in order, the previous file untouched.
-    So an edit to one show of a network neither joins nor compares the others' (or personal) feeds.
+    ``episodes`` are the visible ones, in feed order. A private show's personal feeds pass their
+    own ``feed_url`` and ``page_url`` (the subscribe page); ``on_air`` are the live channels with
+    the broadcasts to announce. The channel is feedgen's; the items (``items`` when given, else
+    :func:`render_items`) are spliced in before ``</channel>``, and their places recorded in
+    ``cache`` under the feed's output ``path``. The same: the very channel bytes, the same items
+    (by key) in order, the previous file untouched. So an edit to one show of a network neither
+    joins nor compares the others' (or personal) feeds.
     """
     path = path or urls.feed_path(show)
     parts, keys = _parts(show, episodes, base_url, build_time, feed_url, page_url, on_air, cache, path, items)

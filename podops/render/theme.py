@@ -286,6 +286,7 @@ class Theme:
         self.folders = [overrides.resolve()] if overrides else []
         self.folders.append(builtin_templates())
         self.overrides = self.folders[0] if overrides else None
+        self._builtin: dict[str, bool] = {}  # a build's templates do not change while it runs
         self.env = Environment(
             loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in self.folders]),
             autoescape=select_autoescape(["html", "xml"]),
@@ -324,8 +325,10 @@ class Theme:
             raise TemplateError(Diagnostic(found[0], found[1], 0, "", f"template error: {exc}")) from None
 
     def builtin(self, name: str) -> bool:
-        """Whether ``name`` is podops' own template, not shadowed by the production's."""
-        return self.overrides is None or not (self.overrides / name).exists()
+        """Whether ``name`` is podops' own template, not shadowed by the production's (one stat a name)."""
+        if name not in self._builtin:
+            self._builtin[name] = self.overrides is None or not (self.overrides / name).exists()
+        return self._builtin[name]
 
     def static_files(self) -> Iterator[tuple[str, Path]]:
         """Every file under ``_static/``, by path relative to it, an override winning by name."""

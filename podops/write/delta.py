@@ -169,8 +169,8 @@ def _recorded(plan: Plan, base: str, copied: dict[str, str], gone: list[str], tr
             changed[rel] = entry
     removed = set(gone)
     if trees:
-        prefixes = tuple(t + "/" for t in trees)
-        removed |= {key for key in placed if key.startswith(prefixes) or key in trees}
+        prefixes, whole = tuple(t + "/" for t in trees), set(trees)
+        removed |= {key for key in placed if key in whole or key.startswith(prefixes)}
     for folder in folders:
         key = folder_key(folder)
         entry = entry_of(base + folder if folder else base[:-1], "")
