@@ -64,30 +64,26 @@ class PageCache:
 
     def reusable(self, path: str, key: str) -> bool:
         """Record the page's key; True when the previous output holds this very page."""
-        self.keys[path] = key
-        if not self.enabled or self.previous.get(path) != key:
-            return False
-        assert self.out is not None
-        previous = os.path.join(self.out, path)
-        return output.untouched(self.placed, path, previous)  # a page edited by hand is rendered again
+        return self._reusable(path, (path,), key)
 
     def reusable_together(self, paths: Sequence[str], key: str) -> bool:
         """Record one key for pages made from the same inputs (under the first path); True when the
         previous output holds every one of them as the build that recorded that key left it."""
-        self.keys[paths[0]] = key
-        if not self.enabled or self.previous.get(paths[0]) != key:
+        return self._reusable(paths[0], paths, key)
+
+    def reusable_part(self, path: str, part: str, key: str) -> bool:
+        """Record the key of one part of the file at ``path``; True when the previous output's file holds it."""
+        return self._reusable(f"{path}#{part}", (path,), key)
+
+    def _reusable(self, name: str, paths: Sequence[str], key: str) -> bool:
+        """Record ``key`` under ``name``; True when the last build recorded the same and left every
+        one of ``paths`` untouched (a page edited by hand is rendered again)."""
+        self.keys[name] = key
+        if not self.enabled or self.previous.get(name) != key:
             return False
         assert self.out is not None
         folder = os.path.join(self.out, "")
         return all(output.untouched(self.placed, path, folder + path) for path in paths)
-
-    def reusable_part(self, path: str, part: str, key: str) -> bool:
-        """Record the key of one part of the file at ``path``; True when the previous output's file holds it."""
-        self.keys[f"{path}#{part}"] = key
-        if not self.enabled or self.previous.get(f"{path}#{part}") != key:
-            return False
-        assert self.out is not None
-        return output.untouched(self.placed, path, os.path.join(self.out, path))
 
     def previous_items(self, paths: Sequence[str]) -> dict[str, bytes | memoryview]:
         """Item bytes by key from the first of ``paths`` the previous output holds untouched, with its record."""

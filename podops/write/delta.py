@@ -20,14 +20,14 @@ import errno
 import os
 import shutil
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podops.errors import OutputError
 from podops.write import journal
-from podops.write.record import Entry, Placed, entry_of, folder_key, stamp, untouched
+from podops.write.record import Entry, Placed, ancestors, entry_of, folder_key, stamp, untouched
 
 if TYPE_CHECKING:
     from podops.write.output import Plan
@@ -59,7 +59,7 @@ def commit(plan: Plan, out: Path) -> Placed:
 
     gone = [rel for rel in placed if rel not in staged and rel not in kept and rel not in links]  # no calls: 75k rows
     gone = [rel for rel in gone if not rel.endswith("/") and rel.partition("/")[0] not in KEPT_NAMES]
-    touched = _ancestors(chain(plan.changed, gone))
+    touched = ancestors(chain(plan.changed, gone))
     scan = {key[:-1] for key in placed.moved}
     trees: list[str] = []
     for folder in touched:
@@ -91,7 +91,7 @@ def commit(plan: Plan, out: Path) -> Placed:
             pending += _strays(base + folder if folder else old, folder, folders, planned, placed, trees,
                                KEPT_NAMES)
     ours = [rel for rel in trees if rel.partition("/")[0] not in KEPT_NAMES]  # a kept folder stays, as copied
-    empties = sorted(_ancestors(chain(gone, ours)) - {""}, key=lambda f: (-f.count("/"), f))
+    empties = sorted(ancestors(chain(gone, ours)) - {""}, key=lambda f: (-f.count("/"), f))
     change = journal.Journal(plan._staging(), sorted(plan.changed), sorted(gone), sorted(set(trees)), empties)
     if change.renames or change.files or change.trees:
         journal.write(out, change)
@@ -105,19 +105,6 @@ def commit(plan: Plan, out: Path) -> Placed:
     else:
         plan.discard()
     return _recorded(plan, base, copied, gone, change.trees, touched | scanned | scan)
-
-
-def _ancestors(paths: Iterable[str]) -> set[str]:
-    """The folders holding ``paths``, up to the output itself (``""``)."""
-    folders: set[str] = set()
-    for rel in paths:
-        folder = rel.rpartition("/")[0]
-        while folder not in folders:
-            folders.add(folder)
-            if not folder:
-                break
-            folder = folder.rpartition("/")[0]
-    return folders
 
 
 def _unkept(base: str, names: list[str]) -> list[str]:

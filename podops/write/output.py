@@ -39,7 +39,7 @@ from podops import urls
 from podops.errors import OutputError
 from podops.write import delta, journal
 from podops.write.plan import Plan, _place
-from podops.write.record import Entry, Placed, entry_of, folder_key, untouched
+from podops.write.record import Entry, Placed, ancestors, entry_of, folder_key, untouched
 
 __all__ = ["Entry", "Placed", "Plan", "untouched"]
 
@@ -228,14 +228,8 @@ def _commit_whole(plan: Plan, out: Path) -> Placed:
 
 
 def folders_of(paths: Iterable[str]) -> set[str]:
-    """Every folder holding one of ``paths`` (the output itself as ``""``)."""
-    folders = {""}
-    for rel in paths:
-        folder = rel.rpartition("/")[0]
-        while folder not in folders:
-            folders.add(folder)
-            folder = folder.rpartition("/")[0]
-    return folders
+    """Every folder holding one of ``paths``, and the output itself (``""``) always."""
+    return ancestors(paths) | {""}
 
 
 def written_error(out: Path, exc: OSError) -> OutputError:

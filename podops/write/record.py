@@ -11,10 +11,13 @@ production's store (``placed`` rows), and a build writes only the rows of what i
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+
+from podops.probe.media import file_hash
 
 Entry = tuple[Any, ...]  # (size, mtime_ns, ctime_ns, inode, device, sha256); a folder's sha256 is ""
 MASK = (1 << 63) - 1  # inodes and devices fit SQLite's signed integers
@@ -63,13 +66,17 @@ def entry_of(path: str, sha: str) -> Entry | None:
     return (*stamp(st), sha)
 
 
-def sha256_of(path: str) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def ancestors(paths: Iterable[str]) -> set[str]:
+    """The folders holding ``paths``, up to the output itself (``""``); none for no paths."""
+    folders: set[str] = set()
+    for rel in paths:
+        folder = rel.rpartition("/")[0]
+        while folder not in folders:
+            folders.add(folder)
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+    return folders
 
 
 def untouched(placed: dict[str, Entry], rel: str, previous: str, digest: str | None = None) -> bool:
@@ -93,7 +100,7 @@ def untouched(placed: dict[str, Entry], rel: str, previous: str, digest: str | N
             placed.verified.add(rel)
         return True
     try:
-        same = st.st_size == entry[0] and sha256_of(previous) == entry[5]
+        same = st.st_size == entry[0] and file_hash(Path(previous)) == entry[5]
     except OSError:
         return False
     if same and isinstance(placed, Placed):
