@@ -27,7 +27,6 @@ class Caches:
         self.store = store
         self.code = code if code is not None else fingerprint.code_salt()  # the build passes the one it checked with
         self.notes: markup.Notes | None = None
-        self.loaded: set[str] = set()  # the notes' keys the store held
         self.pages: PageCache | None = None
 
     def resource_key(self, raw: bytes) -> str:
@@ -37,7 +36,6 @@ class Caches:
     def start_notes(self) -> markup.Notes:
         """The notes of the last build, made the ones this build renders into."""
         kept = {k: v for k, v in self.store.table("notes", "").items() if isinstance(v, str)}
-        self.loaded = set(kept)
         self.notes = markup.use(markup.Notes(self.code, kept))
         return self.notes
 
@@ -57,8 +55,8 @@ class Caches:
         """Keep what the next build can reuse: the notes and every page's key, writing only what changed."""
         if self.notes is not None:
             kept = self.notes.kept()
-            fresh = {k: v for k, v in self.notes.rendered.items() if k not in self.loaded}
-            if len(fresh) * 2 > len(self.loaded):  # mostly new notes (another podops, another theme): drop the rest
+            fresh = self.notes.new  # rendered this build: the store held none of them
+            if len(fresh) * 2 > self.notes.loaded:  # mostly new notes (another podops, another theme): drop the rest
                 self.store.put_table("notes", "", kept, kept, whole=True)
             elif fresh:  # a note this build did not need (its page was reused) is kept for a build that does
                 self.store.put_table("notes", "", self.notes.rendered, fresh)
