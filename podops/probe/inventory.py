@@ -25,7 +25,7 @@ from podops.model import Asset, Production, Progress, Resource
 from podops.probe.artwork import probe_image
 from podops.probe.audio import probe_alternate, probe_audio
 from podops.probe.media import AUDIO_MIME, SUFFIXES, ProbeError, file_hash, name_problem
-from podops.probe.store import Store, signature
+from podops.probe.store import Store
 from podops.render.transcript import check_transcript
 
 PROBE_VERSION = "5"  # bump when probe results change meaning, so old cache entries are ignored
@@ -107,11 +107,7 @@ def probe_production(production: Production, store: Store, workers: int | None =
         if job.kind == "text" and not _transcript(job, problems):
             continue
         try:
-            known = recorded.get(os.fspath(asset.path))
-            if known is not None and known[0] == signature(asset.path):  # as Store.content_hash decides
-                digest = asset.sha256 = known[1]
-            else:
-                digest = asset.sha256 = store.content_hash(asset.path, file_hash)
+            digest = asset.sha256 = store.content_hash(asset.path, file_hash, recorded)
         except OSError as exc:
             _report(problems, job, asset.field, f"cannot read {asset.uri} ({exc.strerror})")
             continue

@@ -134,15 +134,22 @@ class Store:
             self.db = None
             self._open()  # corrupt: rebuilt from scratch, as at opening
 
-    def content_hash(self, path: Path, compute: Any) -> str:
-        """The file's SHA-256, recomputed unless its stat signature is unchanged."""
+    def content_hash(self, path: Path, compute: Any, recorded: dict[str, tuple[str, str]] | None = None) -> str:
+        """The file's SHA-256, recomputed unless its stat signature is unchanged.
+
+        ``recorded`` (from :meth:`recorded_hashes`) stands in for the query when a build checks
+        many files; it learns each hash this computes.
+        """
         sig = signature(path)
         key = os.fspath(path)
-        row = self._query("SELECT signature, sha256 FROM files WHERE path=?", (key,))
+        row = recorded.get(key) if recorded is not None else \
+            self._query("SELECT signature, sha256 FROM files WHERE path=?", (key,))
         if row and row[0] == sig:
             return str(row[1])
         digest = str(compute(path))
         self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", (key, sig, digest))
+        if recorded is not None:
+            recorded[key] = (sig, digest)
         return digest
 
     def recorded_hashes(self) -> dict[str, tuple[str, str]]:
