@@ -210,9 +210,8 @@ class SiteRenderer:
 
     def reuse(self, paths: Sequence[tuple[str, str | None, str | None]], material: str) -> bool:
         """Keep pages (path, base URL, lastmod) from the previous output when their inputs are unchanged."""
-        key = self.cache.key(material)
-        if not all([self.cache.reusable(path, key) for path, _, _ in paths]):
-            return False
+        if not self.cache.reusable_together([path for path, _, _ in paths], self.cache.key(material)):
+            return False  # pages made from the same inputs: one key, the first path's
         for path, base_url, lastmod in paths:
             self.plan.keep(path)
             if lastmod is not None and not self.private:
@@ -323,27 +322,20 @@ class SiteRenderer:
 
         The three files are made from the same inputs, so one key (the page's) stands for them all.
         """
-        show, listed = release.show, release.episodes
-        material = self.describe("episode", release, episode, listed[position - 1] if position > 0 else None,
-                                 listed[position + 1] if position + 1 < len(listed) else None,
+        show = release.show
+        material = self.describe("episode", release, episode, *_neighbours(release.episodes, position),
                                  self.base_url, len(self.releases))
-        path = episode_path(show, episode)
-        paths = [path] if self.private else [path, embed_path(show, episode, False), embed_path(show, episode, True)]
-        if not self.cache.reusable_together(paths, self.cache.key(material)):
-            return False
-        for kept in paths:
-            self.plan.keep(kept)
+        pages: list[tuple[str, str | None, str | None]] = [(episode_path(show, episode), release.base_url,
+                                                            iso_date(episode.date))]
         if not self.private:
-            self.sitemap.append(SitemapEntry(urls.absolute(release.base_url, path), iso_date(episode.date)))
-        return True
+            pages += [(embed_path(show, episode, dark), None, None) for dark in (False, True)]
+        return self.reuse(pages, material)
 
     def render_episode(self, release: Release, episode: Episode, position: int) -> None:
         """An episode page with player, notes, chapters, transcript and sharing, plus its embeds."""
         show, base = release.show, release.base_url
         path = episode_path(show, episode)
-        listed = release.episodes
-        neighbours = (listed[position - 1] if position > 0 else None,
-                      listed[position + 1] if position + 1 < len(listed) else None)
+        neighbours = _neighbours(release.episodes, position)
         audio = episode.enclosure
         audio_url = urls.asset_url(base, show, audio) if audio else None
         image = episode.image or show.image
@@ -405,3 +397,9 @@ def render_site(releases: list[Release], plan: Plan, templates: Path | None,
     renderer = SiteRenderer(releases, plan, Theme(templates), cache, base_url=base_url)
     renderer.disallow = disallow or []
     renderer.render()
+
+
+def _neighbours(listed: list[Episode], position: int) -> tuple[Episode | None, Episode | None]:
+    """The episodes before and after ``position`` in the list a page is part of (None at either end)."""
+    return (listed[position - 1] if position > 0 else None,
+            listed[position + 1] if position + 1 < len(listed) else None)
